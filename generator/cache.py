@@ -1,0 +1,76 @@
+"""Stage cache: each stage's output stored under a hash of what determines it.
+
+The key is sha256 over the stage name, its version, its inputs and the settings it reads,
+so a warm rebuild recomputes nothing and a changed threshold re-runs only what depends on it.
+Values are JSON (never pickles); a corrupt cache is reported and treated as empty.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+
+def stage_key(stage: str, version: str, inputs: Any, settings: Any) -> str:
+    """Content hash identifying one stage computation."""
+    blob = json.dumps(
+        {"stage": stage, "version": version, "inputs": inputs, "settings": settings},
+        sort_keys=True,
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class StageCache:
+    """A diskcache-backed store of stage outputs, opened on first use."""
+
+    def __init__(self, directory: Path | None):
+        self.directory = directory
+        self._cache: Any = None
+        self.problem: str | None = None
+
+    def _open(self) -> Any:
+        if self._cache is None and self.directory is not None:
+            import diskcache
+
+            try:
+                self._cache = diskcache.Cache(str(self.directory))
+            except Exception as exc:  # unreadable or corrupt database: rebuild from scratch
+                self.problem = f"cache at {self.directory} was unusable ({exc}); rebuilt empty"
+                log.warning(self.problem)
+                import shutil
+
+                shutil.rmtree(self.directory, ignore_errors=True)
+                self._cache = diskcache.Cache(str(self.directory))
+        return self._cache
+
+    def get(self, key: str) -> dict | None:
+        cache = self._open()
+        if cache is None:
+            return None
+        try:
+            raw = cache.get(key)
+            return json.loads(raw) if raw is not None else None
+        except Exception as exc:
+            log.warning("ignoring unreadable cache entry %s: %s", key[:12], exc)
+            return None
+
+    def set(self, key: str, value: dict) -> None:
+        cache = self._open()
+        if cache is not None:
+            cache.set(key, json.dumps(value, ensure_ascii=False))
+
+    def clear(self) -> int:
+        cache = self._open()
+        return cache.clear() if cache is not None else 0
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+            self._cache = None

@@ -1,0 +1,24 @@
+"""Embedders: how relevance between a question (or claim) and paper text is measured."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Embedder(Protocol):
+    name: str
+
+    def describe(self) -> str:
+        """One line for the Methodology section."""
+        ...
+
+    def similarity(self, query: str, texts: list[str]) -> list[float]:
+        """Similarity in [0, 1] between `query` and each text."""
+        ...
+
+
+def make_embedder(name: str = "tfidf") -> Embedder:
+    from .tfidf import TfidfEmbedder
+
+    registry = {"tfidf": TfidfEmbedder}
+    return registry[name]()

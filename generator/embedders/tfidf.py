@@ -1,0 +1,26 @@
+"""Offline relevance: TF-IDF cosine with document frequencies from the bundled corpus."""
+
+from __future__ import annotations
+
+from ..corpus import load_corpus
+
+
+class TfidfEmbedder:
+    """Cosine over TF-IDF word 1–2-grams; idf learnt on the corpus plus the texts compared."""
+
+    name = "tfidf"
+
+    def describe(self) -> str:
+        return "TF-IDF word 1–2-gram cosine (idf from the bundled corpus and the retrieved papers)"
+
+    def similarity(self, query: str, texts: list[str]) -> list[float]:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        if not texts:
+            return []
+        background = [p.text for p in load_corpus()]
+        vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
+        vectorizer.fit(background + texts)
+        docs = vectorizer.transform(texts)
+        scores = (docs @ vectorizer.transform([query]).T).toarray().ravel()
+        return [round(float(s), 4) for s in scores]

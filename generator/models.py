@@ -1,0 +1,269 @@
+"""Typed data passed between pipeline stages.
+
+Every model is frozen and round-trips through JSON, so a stage's output can be cached by
+content and a cached output is indistinguishable from a freshly computed one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Model(BaseModel):
+    """Base for stage data: immutable, strict about unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+class OwnerReview(Model):
+    """An owner's recorded decision on a draft (acted on by the review workflow)."""
+
+    decision: Literal["approve", "reject", "revise"]
+    by: str
+    date: date
+    note: str = ""
+    draft_hash: str | None = None
+
+
+class Question(Model):
+    """One research question, as read from `questions/<slug>.yaml`."""
+
+    slug: str
+    question: str
+    paper: str | None = None
+    queries: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    owner: str | None = None
+    created: date | None = None
+    review: OwnerReview | None = None
+    path: str = ""
+
+
+# --- retrieval --------------------------------------------------------------------------
+
+
+class Paper(Model):
+    """A paper record from any source. `id` is the arXiv id without version."""
+
+    id: str
+    title: str
+    abstract: str
+    authors: tuple[str, ...] = ()
+    published: str = ""
+    categories: tuple[str, ...] = ()
+    url: str = ""
+    source: str = ""
+
+    @property
+    def text(self) -> str:
+        """Title and abstract, the text every relevance measure reads."""
+        return f"{self.title}. {self.abstract}"
+
+    @property
+    def arxiv_url(self) -> str:
+        return self.url or f"https://arxiv.org/abs/{self.id}"
+
+
+class Plan(Model):
+    """Output of `plan`: the search queries and where they came from."""
+
+    queries: tuple[str, ...]
+    origin: Literal["question-file", "keyphrases"]
+
+
+class QueryHits(Model):
+    """What one query returned from one source."""
+
+    query: str
+    source: str
+    hits: int
+    error: str | None = None
+
+
+class RankedPaper(Model):
+    """A retrieved paper with its relevance to the question."""
+
+    paper: Paper
+    relevance: float
+    matched_queries: tuple[int, ...] = ()
+
+
+class SearchResult(Model):
+    """Output of `search`: merged, de-duplicated, ranked papers (best first)."""
+
+    papers: tuple[RankedPaper, ...]
+    queries: tuple[str, ...]
+    per_query: tuple[QueryHits, ...]
+    pool_size: int
+    keep: int
+    sources: tuple[str, ...]
+    relevance_model: str
+
+
+class Selection(Model):
+    """Output of `select`: the primary paper and how well it matches the question."""
+
+    primary: Paper
+    pinned: bool
+    relevance: float
+    best_relevance: float
+    rank_in_retrieved: int | None
+    corpus_rank: int | None = None
+    corpus_size: int | None = None
+    named_terms: tuple[str, ...] = ()
+    named_terms_found: tuple[str, ...] = ()
+    mismatch: bool
+    mismatch_reasons: tuple[str, ...] = ()
+
+
+class Claim(Model):
+    """A finding or contribution stated by the primary paper."""
+
+    text: str
+    sentence_index: int
+    kind: Literal["finding", "contribution"]
+    cues: tuple[str, ...] = ()
+
+
+class Extraction(Model):
+    """Output of `extract`."""
+
+    claims: tuple[Claim, ...]
+    sentences: int
+    background_skipped: int
+    method: str
+
+
+class Evidence(Model):
+    """The best sentence found for a claim in another retrieved paper."""
+
+    sentence: str
+    paper_id: str
+    paper_title: str
+    score: float
+
+
+class ClaimCheck(Model):
+    """One claim's verification result."""
+
+    claim: Claim
+    verified: bool
+    confidence: float
+    evidence: Evidence | None = None
+
+
+class Verification(Model):
+    """Output of `verify`."""
+
+    checks: tuple[ClaimCheck, ...]
+    threshold: float
+    method: str
+    papers_compared: int
+    sentences_compared: int
+
+    @property
+    def verified_count(self) -> int:
+        return sum(c.verified for c in self.checks)
+
+
+class Signal(Model):
+    """A measured quantity a tribunal role scores from."""
+
+    name: str
+    value: float
+    normalized: float = Field(ge=0.0, le=1.0)
+    weight: float
+    detail: str
+
+
+Verdict = Literal["APPROVE", "REVISE", "REJECT"]
+
+
+class RoleReview(Model):
+    """One role's score (0–10) with the signals behind it."""
+
+    role: Literal["SKEPTIC", "VALIDATOR", "SYNTHESIZER"]
+    score: float
+    signals: tuple[Signal, ...]
+    rationale: str
+
+
+class TribunalResult(Model):
+    """Output of `review` for one round."""
+
+    round: int
+    roles: tuple[RoleReview, ...]
+    score: float
+    verdict: Verdict
+    backend: str
+    approve_at: float
+    reject_below: float
+
+
+class Decision(Model):
+    """Output of `decide`: the publication policy."""
+
+    policy: Literal["AUTO_APPROVE", "ESCALATE_TO_OWNER"]
+    reason: str
+
+
+class Round(Model):
+    """One attempt: the retrieval and verification it used, and its review."""
+
+    index: int
+    search: SearchResult
+    verification: Verification
+    tribunal: TribunalResult
+    note: str = ""
+
+
+class StageRun(Model):
+    """Provenance of one stage execution (or cache hit)."""
+
+    stage: str
+    version: str
+    key: str
+    cached: bool
+    seconds: float
+
+
+class Provenance(Model):
+    """What ran to produce a draft."""
+
+    generator_version: str
+    sources: tuple[str, ...]
+    corpus: str
+    relevance_model: str
+    extractor: str
+    verifier: str
+    tribunal: str
+    settings_hash: str
+    stages: tuple[StageRun, ...]
+
+
+class Draft(Model):
+    """Everything one question's pipeline produced; rendered into page, JSON and PDF."""
+
+    slug: str
+    question: Question
+    plan: Plan
+    selection: Selection
+    extraction: Extraction
+    rounds: tuple[Round, ...]
+    decision: Decision
+    ran_on: date
+    provenance: Provenance
+
+    @property
+    def final(self) -> Round:
+        return self.rounds[-1]
+
+    @property
+    def published(self) -> bool:
+        return self.decision.policy == "AUTO_APPROVE"

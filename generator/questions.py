@@ -1,0 +1,132 @@
+"""Question files: `questions/<slug>.yaml`, validated with file, line and field in errors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+)
+
+from .models import OwnerReview, Question
+from .validation import problems_from
+from .yamlsrc import Problem, YamlError, read_yaml
+
+SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+ARXIV_ID = r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$"
+SCHEMA_ID = "https://sovereign.invalid/schema/question.schema.json"
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Tag = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
+
+
+class QuestionFile(BaseModel):
+    """The format of a question file (the JSON Schema shipped in the repo is made from it)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        title="Sovereign research question",
+        json_schema_extra={"$id": SCHEMA_ID},
+    )
+
+    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=1000)] = Field(
+        description="The research question, one or more full sentences."
+    )
+    paper: Annotated[str, StringConstraints(pattern=ARXIV_ID)] | None = Field(
+        None, description="arXiv id (no version) of the paper to analyse; default: the best match."
+    )
+    queries: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]] | None = Field(
+        None, min_length=1, max_length=12, description="Search queries to use instead of derived ones."
+    )
+    tags: list[Tag] = Field(
+        default_factory=list, max_length=20, description="Lowercase tags shown on the site."
+    )
+    owner: Text | None = Field(None, description="Who answers for this question.")
+    created: date | None = Field(None, description="When the question was proposed (YYYY-MM-DD).")
+    review: OwnerReview | None = Field(None, description="The owner's decision on the current draft.")
+
+    @field_validator("paper", mode="before")
+    @classmethod
+    def _quoted_id(cls, value: object) -> object:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(
+                f'YAML read the id as the number {value!r}; quote it, e.g. paper: "2303.01610"'
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class QuestionSet:
+    """The valid questions and the problems of the invalid ones."""
+
+    questions: list[Question]
+    problems: list[Problem]
+
+
+def question_files(folder: Path) -> list[Path]:
+    """Every question file in `folder`, sorted by name."""
+    return sorted(p for p in folder.glob("*") if p.suffix in {".yaml", ".yml"} and p.is_file())
+
+
+def load_question(path: Path, display: str) -> Question:
+    """Load and validate one question file; raise `YamlError` listing its problems."""
+    problems: list[Problem] = []
+    slug = path.stem
+    if not SLUG_RE.fullmatch(slug):
+        problems.append(
+            Problem(display, None, "file name",
+                    f"'{slug}' is not a valid slug: use lowercase a-z, 0-9 and '-', at most 80 characters")
+        )
+    loaded = read_yaml(path, display)
+    if loaded.data is None:
+        raise YamlError([*problems, Problem(display, 1, "question", "file is empty; a question is required")])
+    if not isinstance(loaded.data, dict):
+        raise YamlError([*problems, Problem(display, 1, "", "must be a mapping with a 'question' key")])
+    try:
+        parsed = QuestionFile.model_validate(loaded.data)
+    except ValidationError as exc:
+        problems += problems_from(exc, QuestionFile, loaded, display)
+    if problems:
+        raise YamlError(problems)
+    return Question(
+        slug=slug,
+        question=" ".join(parsed.question.split()),
+        paper=parsed.paper,
+        queries=tuple(parsed.queries or ()),
+        tags=tuple(dict.fromkeys(parsed.tags)),
+        owner=parsed.owner,
+        created=parsed.created,
+        review=parsed.review,
+        path=display,
+    )
+
+
+def load_questions(folder: Path, root: Path | None = None) -> QuestionSet:
+    """Load every question file; one broken file never hides the others."""
+    questions: list[Question] = []
+    problems: list[Problem] = []
+    seen: dict[str, str] = {}
+    if not folder.is_dir():
+        return QuestionSet([], [Problem(str(folder), None, "", "questions folder does not exist")])
+    for path in question_files(folder):
+        display = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
+        if path.stem in seen:
+            problems.append(
+                Problem(display, None, "file name", f"duplicate slug '{path.stem}' (also {seen[path.stem]})")
+            )
+            continue
+        seen[path.stem] = display
+        try:
+            questions.append(load_question(path, display))
+        except YamlError as exc:
+            problems += exc.problems
+    return QuestionSet(questions, problems)

@@ -1,0 +1,53 @@
+"""`local`: searches the bundled corpus offline with BM25 (or TF-IDF) over title + abstract."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from ..corpus import corpus_fingerprint, load_corpus
+from ..models import Paper
+
+if TYPE_CHECKING:
+    from ..ranking import Ranker
+
+
+class LocalSource:
+    """The offline default source."""
+
+    name = "local"
+
+    def __init__(self, ranker: Literal["bm25", "tfidf"] = "bm25", path: Path | None = None):
+        self.ranker_name = ranker
+        self.path = path
+
+    @cached_property
+    def papers(self) -> tuple[Paper, ...]:
+        return load_corpus(self.path)
+
+    @cached_property
+    def ranker(self) -> Ranker:
+        from ..ranking import make_ranker  # NOTE: lazy, so warm builds never import numpy
+
+        return make_ranker(self.ranker_name, [p.text for p in self.papers])
+
+    def fingerprint(self) -> str:
+        return f"local:{self.ranker_name}:{corpus_fingerprint(self.path)}"
+
+    def describe(self) -> str:
+        return f"local corpus ({len(self.papers)} arXiv records, {self.ranker_name.upper()})"
+
+    async def search(self, query: str, limit: int) -> list[Paper]:
+        return [self.papers[i] for i, _ in self.ranker.top(query, limit)]
+
+    async def fetch(self, paper_id: str) -> Paper | None:
+        return next((p for p in self.papers if p.id == paper_id), None)
+
+    def rank_of(self, query: str, paper_id: str) -> tuple[int, int] | None:
+        """1-based rank of a paper in the whole corpus for `query`, and the corpus size."""
+        ids = [p.id for p in self.papers]
+        if paper_id not in ids:
+            return None
+        order = [i for i, _ in self.ranker.top(query, len(ids))]
+        return order.index(ids.index(paper_id)) + 1, len(ids)

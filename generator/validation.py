@@ -1,0 +1,55 @@
+"""Turn pydantic validation errors into one `file:line: field: message` line each."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ValidationError
+
+from .yamlsrc import LoadedYaml, Problem
+
+
+def _field_names(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The allowed keys at `loc` (for "did you mean" hints)."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None or not isinstance(part, str) or part not in current.model_fields:
+            return []
+        annotation = current.model_fields[part].annotation
+        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    return list(current.model_fields) if current else []
+
+
+def _message(error: dict, model: type[BaseModel]) -> str:
+    loc = tuple(error["loc"])
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _field_names(model, loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        tail = f"; did you mean '{hint[0]}'?" if hint else ""
+        return f"unknown key{tail} (allowed: {', '.join(allowed)})"
+    if kind == "missing":
+        return "required key is missing"
+    message: str = error["msg"]
+    if kind.endswith("_type") or kind.startswith("literal") or kind == "enum":
+        given = error.get("input")
+        if not isinstance(given, dict | list):
+            message += f" (got {given!r})"
+    return message[0].lower() + message[1:]
+
+
+def problems_from(
+    exc: ValidationError,
+    model: type[BaseModel],
+    loaded: LoadedYaml,
+    path: str,
+    skip: Iterable[str] = (),
+) -> list[Problem]:
+    """One Problem per validation error, with the line the field was written on."""
+    problems = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if p not in skip)
+        field = ".".join(str(p) for p in loc)
+        problems.append(Problem(path, loaded.line_of(loc), field, _message(error, model)))
+    return problems
