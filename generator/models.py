@@ -224,13 +224,14 @@ class Round(Model):
 
 
 class StageRun(Model):
-    """Provenance of one stage execution (or cache hit)."""
+    """Provenance of one stage computation (the same whether this build computed it or
+    found it in the cache, so a rebuild renders the same page)."""
 
     stage: str
     version: str
     key: str
-    cached: bool
     seconds: float
+    ran_at: str
 
 
 class Provenance(Model):

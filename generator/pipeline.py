@@ -53,6 +53,7 @@ class Context:
     settings: Settings
     cache: StageCache
     executed: Counter[str] = field(default_factory=Counter)
+    reused: Counter[str] = field(default_factory=Counter)
 
     @cached_property
     def sources(self) -> list[Any]:
@@ -95,25 +96,29 @@ class _Run:
     ) -> M:
         dumped_inputs = {k: _dump(v) for k, v in inputs.items()}
         key = stage_key(name, version, dumped_inputs, _dump(settings))
-        started = time.perf_counter()
         hit = self.ctx.cache.get(key)
         if hit is not None:
             try:
                 result = output.model_validate(hit["output"])
-                self.times.append(datetime.fromisoformat(hit["ran_at"]))
-                self.stages.append(StageRun(stage=name, version=version, key=key[:12], cached=True,
-                                            seconds=round(time.perf_counter() - started, 4)))
-                return result
+                record = StageRun.model_validate(hit["run"])
             except Exception:  # an entry from an older model shape: recompute it
                 pass
+            else:
+                self.ctx.reused[name] += 1
+                self._record(record)
+                return result
+        started = time.perf_counter()
         result = compute()
-        ran_at = now()
+        record = StageRun(stage=name, version=version, key=key[:12],
+                          seconds=round(time.perf_counter() - started, 3), ran_at=now().isoformat())
         self.ctx.executed[name] += 1
-        self.ctx.cache.set(key, {"output": result.model_dump(mode="json"), "ran_at": ran_at.isoformat()})
-        self.times.append(ran_at)
-        self.stages.append(StageRun(stage=name, version=version, key=key[:12], cached=False,
-                                    seconds=round(time.perf_counter() - started, 4)))
+        self.ctx.cache.set(key, {"output": result.model_dump(mode="json"), "run": record.model_dump()})
+        self._record(record)
         return result
+
+    def _record(self, record: StageRun) -> None:
+        self.stages.append(record)
+        self.times.append(datetime.fromisoformat(record.ran_at))
 
 
 def _dump(value: Any) -> Any:

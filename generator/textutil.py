@@ -12,7 +12,9 @@ ABBREVIATIONS = frozenset(
     appx app ch def thm lem prop cor alg ref refs""".split()
 )
 
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+# A sentence end: . ! or ?, any closing quotes/brackets (kept with the sentence), then
+# whitespace and a capital or digit, possibly after an opening quote or bracket.
+_BOUNDARY = re.compile(r"(?<=[.!?])([\"')\]]*)\s+(?=[\"'(\[]?[A-Z0-9])")
 _WORD_BEFORE = re.compile(r"(\S+)$")
 
 
@@ -40,7 +42,7 @@ def split_sentences(text: str) -> list[str]:
         head = text[start : match.start()].rstrip()
         if not head or _ends_with_abbreviation(text[: match.start()].rstrip("\"')] ")):
             continue
-        sentences.append(text[start : match.start()].strip())
+        sentences.append(text[start : match.end(1)].strip())
         start = match.end()
     tail = text[start:].strip()
     if tail:
@@ -50,5 +52,7 @@ def split_sentences(text: str) -> list[str]:
 
 def normalize_title(title: str) -> str:
     """A title reduced to lowercase letters and digits, for de-duplication."""
-    folded = unicodedata.normalize("NFKD", title).casefold()
+    decomposed = unicodedata.normalize("NFKD", title)
+    # Drop the combining marks NFKD split off, so "Ünïcödé" folds to "unicode", not "u ni co de".
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return re.sub(r"[^a-z0-9]+", " ", folded).strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import typing
 from collections.abc import Iterable
 
 from pydantic import BaseModel, ValidationError
@@ -17,7 +18,11 @@ def _field_names(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str
         if current is None or not isinstance(part, str) or part not in current.model_fields:
             return []
         annotation = current.model_fields[part].annotation
-        current = annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+        # `review: OwnerReview | None` names its model inside a union.
+        candidates = [annotation, *typing.get_args(annotation)]
+        current = next(
+            (a for a in candidates if isinstance(a, type) and issubclass(a, BaseModel)), None
+        )
     return list(current.model_fields) if current else []
 
 

@@ -56,8 +56,35 @@ class YamlError(Exception):
         self.problems = problems
 
 
-def _walk(node: yaml.Node, loc: Location, lines: dict[Location, int], path: str) -> list[Problem]:
+class _Loader(yaml.SafeLoader):
+    """The safe loader, reporting values Python rejects (e.g. the date 2025-13-45) as YAML
+    errors at their line instead of letting a bare ValueError escape."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, TypeError, OverflowError) as exc:
+            shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+            raise yaml.constructor.ConstructorError(
+                None, None, f"invalid value {shown!r}: {exc}", node.start_mark
+            ) from None
+
+
+def _walk(
+    node: yaml.Node,
+    loc: Location,
+    lines: dict[Location, int],
+    path: str,
+    seen_nodes: set[int] | None = None,
+) -> list[Problem]:
     problems: list[Problem] = []
+    # An alias is the same node object as its anchor: walk each collection once, so that
+    # nested aliases ("billion laughs") or a recursive anchor cannot blow up the walk.
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode):
+        if id(node) in seen_nodes:
+            return problems
+        seen_nodes.add(id(node))
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
@@ -71,17 +98,17 @@ def _walk(node: yaml.Node, loc: Location, lines: dict[Location, int], path: str)
                 continue
             seen[key] = line
             lines[(*loc, key)] = line
-            problems += _walk(value_node, (*loc, key), lines, path)
+            problems += _walk(value_node, (*loc, key), lines, path, seen_nodes)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*loc, index)] = item.start_mark.line + 1
-            problems += _walk(item, (*loc, index), lines, path)
+            problems += _walk(item, (*loc, index), lines, path, seen_nodes)
     return problems
 
 
 def parse_yaml(text: str, path: str) -> LoadedYaml:
     """Parse one YAML document safely; raise `YamlError` naming file and line."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:

@@ -1,0 +1,181 @@
+"""The build lifecycle, in order:
+
+1. load settings and question files (invalid files are reported, the rest go on);
+2. run the pipeline for each question through the stage cache;
+3. write each draft: published → `site_src/drafts/`, escalated → the review area;
+4. write the index page and the review queue;
+5. build the MkDocs site into a temporary folder and swap it into place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cache import StageCache
+from .models import Draft, Question
+from .outputs import prune, swap_directory, write_text
+from .pipeline import Context, PipelineError, run_question
+from .render.markdown import render_draft, render_index, render_json, render_review_queue
+from .settings import Settings
+
+PREVIEW_BANNER = "Not published — awaiting owner review. This page is shown only in a preview build."
+
+
+@dataclass
+class PipelineReport:
+    """What the pipeline step produced for a set of questions."""
+
+    drafts: list[Draft] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    computed: int = 0
+    from_cache: int = 0
+
+    @property
+    def approved(self) -> list[Draft]:
+        return [d for d in self.drafts if d.published]
+
+    @property
+    def escalated(self) -> list[Draft]:
+        return [d for d in self.drafts if not d.published]
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.drafts)} drafts ({self.computed} computed, {self.from_cache} from cache) · "
+            f"{len(self.approved)} approved · {len(self.escalated)} escalated · "
+            f"{len(self.failures)} failed"
+        )
+
+
+def content_hash(draft: Draft) -> str:
+    """Hash of what a draft says (not of the owner's decision about it)."""
+    data = draft.model_dump(mode="json", exclude={"question": {"review", "tags", "owner", "path"}})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_pipeline(
+    questions: list[Question],
+    settings: Settings,
+    cache: StageCache,
+    on_progress: Callable[[Question, Draft | None], None] | None = None,
+    context: Context | None = None,
+) -> PipelineReport:
+    """Run every question; a failing question is reported and the others go on."""
+    ctx = context or Context(settings=settings, cache=cache)
+    report = PipelineReport()
+    for question in questions:
+        before = sum(ctx.executed.values())
+        draft = None
+        try:
+            draft = run_question(question, ctx)
+        except PipelineError as exc:
+            report.failures.append(str(exc))
+        else:
+            report.drafts.append(draft)
+            if sum(ctx.executed.values()) > before:
+                report.computed += 1
+            else:
+                report.from_cache += 1
+        if on_progress:
+            on_progress(question, draft)
+    return report
+
+
+def write_drafts(root: Path, settings: Settings, drafts: list[Draft], *, preview: bool) -> None:
+    """Write pages and JSON: published (or all, in preview) to the site, escalated to review."""
+    docs = root / settings.paths.docs_dir
+    public = docs / "drafts"
+    review = root / settings.paths.review_dir
+    on_site: set[str] = set()
+    in_review: set[str] = set()
+    for draft in drafts:
+        digest = content_hash(draft)
+        if not draft.published:
+            write_text(review / f"{draft.slug}.md", render_draft(draft))
+            write_text(review / f"{draft.slug}.json", render_json(draft, digest))
+            in_review |= {f"{draft.slug}.md", f"{draft.slug}.json"}
+        if draft.published or preview:
+            banner = None if draft.published else PREVIEW_BANNER
+            write_text(public / f"{draft.slug}.md", render_draft(draft, banner=banner))
+            write_text(public / f"{draft.slug}.json", render_json(draft, digest))
+            on_site |= {f"{draft.slug}.md", f"{draft.slug}.json"}
+    escalated = [d for d in drafts if not d.published]
+    write_text(review / "README.md", render_review_queue(escalated))
+    prune(public, on_site, (".md", ".json"))
+    prune(review, in_review | {"README.md"}, (".md", ".json"))
+    published = [d for d in drafts if d.published]
+    write_text(
+        docs / "index.md",
+        render_index(published, escalated, preview=preview, title=settings.site.title),
+    )
+
+
+def previous_drafts(root: Path, settings: Settings) -> list[Draft]:
+    """Drafts written by earlier builds (site and review area), read back from their JSON."""
+    found: dict[str, Draft] = {}
+    folders = [root / settings.paths.review_dir, root / settings.paths.docs_dir / "drafts"]
+    for folder in folders:
+        for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+                data.pop("schema", None)
+                data.pop("content_hash", None)
+                found[path.stem] = Draft.model_validate(data)
+            except (OSError, ValueError):
+                continue  # unreadable or from an older format: it is rebuilt next full build
+    return list(found.values())
+
+
+class SiteBuildError(Exception):
+    """MkDocs failed; the message carries its warnings."""
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def build_site(root: Path, settings: Settings, *, strict: bool = True) -> Path:
+    """Run `mkdocs build` in-process into a temporary folder, then swap it into `site_dir`."""
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+    from mkdocs.exceptions import MkDocsException
+
+    target = root / settings.paths.site_dir
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    collector = _Collect()
+    logger = logging.getLogger("mkdocs")
+    logger.addHandler(collector)
+    try:
+        config = load_config(
+            config_file=str(root / settings.paths.mkdocs_config),
+            docs_dir=str(root / settings.paths.docs_dir),
+            site_dir=str(staging),
+            strict=strict,
+        )
+        build(config)
+    except (MkDocsException, SystemExit) as exc:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+        details = "\n  ".join(collector.messages) or str(exc)
+        raise SiteBuildError(f"mkdocs build failed:\n  {details}") from None
+    finally:
+        logger.removeHandler(collector)
+    for message in collector.messages:
+        print(f"mkdocs: {message}", file=sys.stderr)
+    swap_directory(staging, target)
+    return target

@@ -1,0 +1,258 @@
+"""The `sovereign` command.
+
+Exit codes: 0 success; 1 a question's pipeline or the site build failed; 2 a user error
+(invalid settings or question files; with `build`, after building the valid questions).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .questions import load_questions
+from .settings import Settings, SettingsError, load_settings
+from .yamlsrc import Problem
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {"search.sources": ["local"]} if getattr(args, "offline", False) else {}
+    return load_settings(args.root, overrides)
+
+
+def _report(problems: list[Problem]) -> None:
+    for problem in problems:
+        _err(str(problem))
+    if problems:
+        _err(f"{len(problems)} problem(s) found. Fix the lines above; the question format is "
+             "in generator/schema/question.schema.json.")
+
+
+def _check_pins(questions, settings: Settings) -> list[Problem]:  # type: ignore[no-untyped-def]
+    """Pinned papers must exist when the only source is the bundled corpus."""
+    if tuple(settings.search.sources) != ("local",):
+        return []
+    from .corpus import load_corpus
+
+    known = {p.id for p in load_corpus()}
+    return [
+        Problem(q.path, None, "paper", f"{q.paper} is not in the local corpus; check the id")
+        for q in questions
+        if q.paper and q.paper not in known
+    ]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate the settings file and every question file."""
+    settings = _settings(args)
+    loaded = load_questions(args.root / settings.paths.questions, args.root)
+    problems = loaded.problems + _check_pins(loaded.questions, settings)
+    if not loaded.questions and not loaded.problems:
+        problems.append(Problem(settings.paths.questions, None, "", "no question files (*.yaml) found"))
+    _report(problems)
+    if problems:
+        return EXIT_USAGE
+    print(f"{len(loaded.questions)} question files OK.")
+    return EXIT_OK
+
+
+def _select(questions, only: list[str] | None):  # type: ignore[no-untyped-def]
+    if not only:
+        return questions, []
+    by_slug = {q.slug: q for q in questions}
+    missing = [s for s in only if s not in by_slug]
+    return [by_slug[s] for s in only if s in by_slug], missing
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Run the pipeline for the questions, write drafts and index, build the site."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .build import SiteBuildError, build_site, previous_drafts, run_pipeline, write_drafts
+    from .cache import StageCache
+
+    settings = _settings(args)
+    loaded = load_questions(args.root / settings.paths.questions, args.root)
+    problems = loaded.problems + _check_pins(loaded.questions, settings)
+    _report(problems)
+    if problems and args.strict:
+        return EXIT_USAGE
+    bad_pins = {p.path for p in problems}
+    questions = [q for q in loaded.questions if q.path not in bad_pins]
+    selected, missing = _select(questions, args.only)
+    if missing:
+        _err(f"--only: no valid question named {', '.join(missing)}")
+        return EXIT_USAGE
+
+    console = Console(stderr=True)
+    cache = StageCache(args.root / settings.paths.cache_dir)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), console=console, transient=False,
+    ) as progress:
+        task = progress.add_task("pipeline", total=len(selected))
+
+        def advance(question, draft) -> None:  # type: ignore[no-untyped-def]
+            verdict = f"{draft.decision.policy}" if draft else "FAILED"
+            progress.console.print(f"  {question.slug}: {verdict}", highlight=False)
+            progress.advance(task)
+
+        report = run_pipeline(selected, settings, cache, on_progress=advance)
+    cache.close()
+    for failure in report.failures:
+        _err(f"error: {failure}")
+    if cache.problem:
+        _err(f"warning: {cache.problem}")
+
+    if args.only:
+        # NOTE: a partial build must not drop the other drafts from the site: keep their
+        # last written versions (they were not asked to change).
+        built = {d.slug for d in report.drafts} | set(args.only)
+        wanted = {q.slug for q in questions}
+        drafts = report.drafts + [
+            d for d in previous_drafts(args.root, settings) if d.slug in wanted - built
+        ]
+    else:
+        drafts = report.drafts
+    drafts.sort(key=lambda d: d.slug)
+    write_drafts(args.root, settings, drafts, preview=args.preview)
+    print(report.summary())
+    if args.no_site:
+        return EXIT_USAGE if problems else (EXIT_FAILED if report.failures else EXIT_OK)
+    try:
+        site = build_site(args.root, settings, strict=True)
+    except SiteBuildError as exc:
+        _err(str(exc))
+        return EXIT_FAILED
+    print(f"Site written to {site.relative_to(args.root) if site.is_relative_to(args.root) else site}/"
+          f"index.html; escalated drafts are in {settings.paths.review_dir}/.")
+    if problems:
+        return EXIT_USAGE
+    return EXIT_FAILED if report.failures else EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """Run the pipeline for one question and print its outcome (no site)."""
+    from .build import run_pipeline
+    from .cache import StageCache
+
+    settings = _settings(args)
+    loaded = load_questions(args.root / settings.paths.questions, args.root)
+    selected, missing = _select(loaded.questions, [args.slug])
+    if missing:
+        _report([p for p in loaded.problems if Path(p.path).stem == args.slug])
+        _err(f"no valid question named {args.slug}")
+        return EXIT_USAGE
+    report = run_pipeline(selected, settings, StageCache(args.root / settings.paths.cache_dir))
+    for failure in report.failures:
+        _err(f"error: {failure}")
+    for d in report.drafts:
+        f = d.final
+        print(f"{d.slug}: {len(f.search.papers)} papers retrieved. {len(d.extraction.claims)} claims "
+              f"extracted, {f.verification.verified_count} verified. Tribunal: "
+              f"{f.tribunal.score:.1f}/10 → {f.tribunal.verdict} (revision_round={f.index}). "
+              f"Policy: {d.decision.policy} — {d.decision.reason}")
+    return EXIT_FAILED if report.failures else EXIT_OK
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    """Show or clear the stage cache."""
+    from .cache import StageCache
+
+    settings = _settings(args)
+    path = args.root / settings.paths.cache_dir
+    cache = StageCache(path)
+    if args.action == "clear":
+        print(f"Removed {cache.clear()} cached stage results from {settings.paths.cache_dir}.")
+    else:
+        import diskcache
+
+        with diskcache.Cache(str(path)) as raw:
+            print(f"{settings.paths.cache_dir}: {len(raw)} entries, {raw.volume() / 1e6:.1f} MB")
+    cache.close()
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the built site locally with MkDocs' live-reloading server."""
+    import os
+    import subprocess
+
+    settings = _settings(args)
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    cmd = [sys.executable, "-m", "mkdocs", "serve", "-f", str(args.root / settings.paths.mkdocs_config),
+           "-a", args.addr]
+    return subprocess.call(cmd, env=env)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """Print every setting with its current value and description."""
+    settings = _settings(args)
+    for section_name, section in settings:
+        print(f"{section_name}:")
+        for key, info in type(section).model_fields.items():
+            value = getattr(section, key)
+            shown = list(value) if isinstance(value, tuple) else value
+            print(f"  {key}: {shown!r}  # {info.description}")
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="sovereign", description=__doc__.splitlines()[0])
+    main.add_argument("--root", type=Path, default=Path.cwd(),
+                      help="project folder holding sovereign.yml and questions/ (default: .)")
+    sub = main.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build", help="run the pipeline for every question and build the site")
+    p.add_argument("--only", action="append", metavar="SLUG", help="build only this question (repeatable)")
+    p.add_argument("--offline", action="store_true", help="use the offline backends whatever the config says")
+    p.add_argument("--preview", action="store_true",
+                   help="put every draft on the site, escalated ones with a 'not published' banner")
+    p.add_argument("--strict", action="store_true", help="stop before building if any question file is invalid")
+    p.add_argument("--no-site", action="store_true", help="write drafts and index but skip mkdocs build")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("check", help="validate sovereign.yml and every question file")
+    p.add_argument("--offline", action="store_true", help="check as for an offline build")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("run", help="run the pipeline for one question and print the outcome")
+    p.add_argument("slug")
+    p.add_argument("--offline", action="store_true", help="use the offline backends")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("cache", help="show or clear the stage cache")
+    p.add_argument("action", choices=["info", "clear"])
+    p.set_defaults(func=cmd_cache)
+
+    p = sub.add_parser("serve", help="preview the site with mkdocs serve")
+    p.add_argument("--addr", default="127.0.0.1:8000")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("config", help="print every setting, its value and what it does")
+    p.set_defaults(func=cmd_config)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    args.root = args.root.resolve()
+    try:
+        return int(args.func(args))
+    except SettingsError as exc:
+        _report(exc.problems)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        _err("interrupted; outputs already written are complete, nothing half-written was kept")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

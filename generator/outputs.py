@@ -1,0 +1,51 @@
+"""Writing outputs atomically: a reader never sees a half-written file or site."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+def write_text(path: Path, text: str) -> bool:
+    """Write `text` to `path` atomically; leave the file (and its mtime) alone if unchanged."""
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return True
+
+
+def prune(folder: Path, keep: set[str], suffixes: tuple[str, ...]) -> list[Path]:
+    """Delete generated files in `folder` whose names are not in `keep`."""
+    removed = []
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if path.suffix in suffixes and path.name not in keep:
+                path.unlink()
+                removed.append(path)
+    return removed
+
+
+def swap_directory(new: Path, target: Path) -> None:
+    """Replace `target` by the fully built `new` directory (two renames, no partial state)."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,1 @@
+"""Rendering: drafts to Markdown pages and JSON, and the index page."""

@@ -1,0 +1,92 @@
+"""Drafts to Markdown pages (Jinja2) and JSON; every interpolated string is escaped."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from ..models import Draft, Paper
+from . import escape
+
+
+def _finalize(value: Any) -> Any:
+    # NOTE: escaping happens here, for every {{ }} in every template, so a template cannot
+    # forget it; our own trusted fragments are marked with Markup.
+    if isinstance(value, Markup):
+        return str(value)
+    if isinstance(value, str):
+        return escape.md(value)
+    return value
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("generator", "render/templates"),
+        finalize=_finalize,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["href"] = lambda v: Markup(escape.url(v) or "#")
+    env.filters["arxiv"] = lambda v: Markup(escape.arxiv_url(v))
+    env.filters["pct"] = lambda v: f"{100 * v:.0f}%"
+    env.filters["num"] = lambda v, digits=2: f"{v:.{digits}f}"
+    env.filters["yaml_str"] = lambda v: Markup(json.dumps(escape.clean(v), ensure_ascii=False))
+    return env
+
+
+def references(draft: Draft) -> list[Paper]:
+    """Every paper the draft used: retrieved in any round, and the primary paper."""
+    seen: dict[str, Paper] = {}
+    for r in draft.rounds:
+        for ranked in r.search.papers:
+            seen.setdefault(ranked.paper.id, ranked.paper)
+    seen.setdefault(draft.selection.primary.id, draft.selection.primary)
+    return list(seen.values())
+
+
+def status_class(draft: Draft) -> str:
+    return "approved" if draft.published else "escalated"
+
+
+def render_draft(draft: Draft, *, banner: str | None = None, pdf_href: str | None = None) -> str:
+    """The draft's Markdown page. `banner` marks unpublished drafts in preview builds."""
+    from .narrative import methodology, uncertainties
+
+    refs = references(draft)
+    return environment().get_template("draft.md.j2").render(
+        d=draft,
+        references=refs,
+        refs={paper.id: n for n, paper in enumerate(refs, 1)},
+        signal_table=lambda t: {s.name: s for role in t.roles for s in role.signals},
+        weights=lambda role: {s.name: f"{s.weight:g}" for s in role.signals},
+        final=draft.final,
+        banner=banner,
+        pdf_href=pdf_href,
+        methodology=methodology(draft),
+        uncertainties=uncertainties(draft),
+        status=status_class(draft),
+    )
+
+
+def render_json(draft: Draft, content_hash: str) -> str:
+    """The draft's data as JSON (same content as the page)."""
+    data = {"schema": "sovereign.draft/1", "content_hash": content_hash, **draft.model_dump(mode="json")}
+    return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+
+
+def render_index(published: list[Draft], escalated: list[Draft], *, preview: bool, title: str) -> str:
+    """The home page: published drafts, then the flagged ones awaiting the owner."""
+    return environment().get_template("index.md.j2").render(
+        published=published, escalated=escalated, preview=preview, title=title
+    )
+
+
+def render_review_queue(escalated: list[Draft]) -> str:
+    """The review area's list of escalated drafts (outside the public site)."""
+    return environment().get_template("review.md.j2").render(escalated=escalated)
