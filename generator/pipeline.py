@@ -140,9 +140,9 @@ def run_question(question: Question, ctx: Context) -> Draft:
         s.plan, Plan, lambda: plan.plan(question, s.plan),
     )
 
-    def do_search(p: Plan, keep: int, per_query: int) -> SearchResult:
+    def do_search(p: Plan, keep: int, per_query: int, name: str = "search") -> SearchResult:
         return run.stage(
-            "search", search.VERSION,
+            name, search.VERSION,
             {"question": question.question, "plan": p, "sources": fingerprints, "embedder": "tfidf"},
             {"keep": keep, "per_query": per_query}, SearchResult,
             lambda: asyncio.run(
@@ -185,11 +185,13 @@ def run_question(question: Question, ctx: Context) -> Draft:
     while rounds[-1].tribunal.verdict == "REVISE" and len(rounds) <= s.review.max_revisions:
         last = rounds[-1]
         unverified = [c.claim.text for c in last.verification.checks if not c.verified]
-        broader = plan.revision_plan(
-            Plan(queries=last.search.queries, origin=the_plan.origin), unverified, s.plan
+        previous = Plan(queries=last.search.queries, origin=the_plan.origin)
+        broader = run.stage(
+            f"plan.round{len(rounds)}", plan.VERSION, {"plan": previous, "unverified": unverified},
+            s.plan, Plan, lambda: plan.revision_plan(previous, unverified, s.plan),
         )
         keep = max(s.review.revision_keep, last.search.keep)
-        result = do_search(broader, keep, max(s.search.per_query, keep))
+        result = do_search(broader, keep, max(s.search.per_query, keep), f"search.round{len(rounds)}")
         note = (
             f"Round {len(rounds)} retried with broader retrieval: {len(broader.queries)} queries "
             f"({len(broader.queries) - len(last.search.queries)} aimed at unverified claims), "

@@ -133,9 +133,13 @@ def load_settings(root: Path, overrides: dict | None = None) -> Settings:
     data = loaded.data if loaded.data is not None else {}
     if not isinstance(data, dict):
         raise SettingsError([Problem(SETTINGS_FILE, 1, "", "must be a mapping of sections")])
+    # A section whose keys are all commented out (`verify:`) reads as null: use its defaults.
+    data = {name: {} if value is None else value for name, value in data.items()}
     for dotted, value in (overrides or {}).items():
         section, key = dotted.split(".", 1)
-        data.setdefault(section, {})[key] = value
+        target = data.setdefault(section, {})
+        if isinstance(target, dict):  # otherwise validation reports the file's bad section
+            target[key] = value
     try:
         return Settings.model_validate(data)
     except ValidationError as exc:

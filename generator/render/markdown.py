@@ -9,6 +9,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from ..models import Draft, Paper
+from ..questions import SLUG_RE
 from . import escape
 
 
@@ -20,6 +21,16 @@ def _finalize(value: Any) -> Any:
     if isinstance(value, str):
         return escape.md(value)
     return value
+
+
+def _slug(value: str) -> Markup:
+    if not SLUG_RE.fullmatch(value):
+        raise ValueError(f"refusing to link an invalid slug {value!r}")
+    return Markup(value)
+
+
+def _names(terms: tuple[str, ...], found: tuple[str, ...]) -> str:
+    return ", ".join(f"{t} {'✓' if t in found else '×'}" for t in terms)
 
 
 def environment() -> Environment:
@@ -34,8 +45,8 @@ def environment() -> Environment:
     )
     env.filters["href"] = lambda v: Markup(escape.url(v) or "#")
     env.filters["arxiv"] = lambda v: Markup(escape.arxiv_url(v))
-    env.filters["pct"] = lambda v: f"{100 * v:.0f}%"
-    env.filters["num"] = lambda v, digits=2: f"{v:.{digits}f}"
+    env.filters["num"] = lambda v, digits=2: Markup(f"{float(v):.{digits}f}")
+    env.filters["slug"] = _slug
     env.filters["yaml_str"] = lambda v: Markup(json.dumps(escape.clean(v), ensure_ascii=False))
     return env
 
@@ -64,7 +75,8 @@ def render_draft(draft: Draft, *, banner: str | None = None, pdf_href: str | Non
         references=refs,
         refs={paper.id: n for n, paper in enumerate(refs, 1)},
         signal_table=lambda t: {s.name: s for role in t.roles for s in role.signals},
-        weights=lambda role: {s.name: f"{s.weight:g}" for s in role.signals},
+        names=_names,
+        weights=lambda role: {s.name: Markup(f"{s.weight:g}") for s in role.signals},
         final=draft.final,
         banner=banner,
         pdf_href=pdf_href,

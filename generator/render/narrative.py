@@ -34,7 +34,7 @@ def methodology(d: Draft) -> list[str]:
         f"{first.verification.sentences_compared} sentences of the "
         f"{first.verification.papers_compared} other retrieved papers; a claim's confidence is its "
         "best cosine, and that sentence is shown as its evidence.",
-        f"Tribunal: {d.final.tribunal.backend}. Tribunal score = mean of the three roles; "
+        f"Tribunal: {d.final.tribunal.backend}. The tribunal score = mean of the three roles; "
         f"APPROVE at ≥ {d.final.tribunal.approve_at:g}, REJECT below "
         f"{d.final.tribunal.reject_below:g}, otherwise REVISE with a revision round.",
         "Embeddings: none (offline); language model: none (offline rules).",

@@ -34,7 +34,7 @@ class RulesTribunal:
         for role, (_, weights) in WEIGHTS.items():
             terms = " + ".join(f"{w:g}·{name}" for name, w in weights.items())
             parts.append(f"{role} = 10 × ({terms})")
-        return f"rules tribunal {VERSION}: " + "; ".join(parts)
+        return f"{VERSION}: " + "; ".join(parts)
 
     def review(self, signals: dict[str, Signal]) -> tuple[RoleReview, ...]:
         reviews = []

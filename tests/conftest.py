@@ -1,0 +1,36 @@
+"""Shared fixtures: a small project folder built from the repository's own files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Two seed pairings (one mismatched, one matched) and one unpinned question.
+SAMPLE = [
+    "anyexperts-scaling-routing-signatures.yaml",
+    "anyexperts-representational-collapse.yaml",
+    "moe-serving-offloading.yaml",
+]
+
+
+def make_project(root: Path, questions: list[str] | None = None, settings: str = "") -> Path:
+    """Copy mkdocs.yml, the hand-written pages and some question files into `root`."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
+    shutil.copytree(REPO / "site_src", root / "site_src",
+                    ignore=shutil.ignore_patterns("drafts", "index.md"))
+    (root / "questions").mkdir()
+    for name in questions if questions is not None else SAMPLE:
+        shutil.copy(REPO / "questions" / name, root / "questions" / name)
+    if settings:
+        (root / "sovereign.yml").write_text(settings, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return make_project(tmp_path / "project")
