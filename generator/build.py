@@ -113,7 +113,7 @@ def write_drafts(root: Path, settings: Settings, drafts: list[Draft], *, preview
     published = [d for d in drafts if d.published]
     write_text(
         docs / "index.md",
-        render_index(published, escalated, preview=preview, title=settings.site.title),
+        render_index(published, escalated, preview=preview, title="Research drafts"),
     )
 
 

@@ -90,10 +90,6 @@ class PolicySettings(Section):
     )
 
 
-class SiteSettings(Section):
-    title: str = Field("Sovereign research drafts", description="Site name shown in the header.")
-
-
 class Settings(Section):
     """All settings; each section is read by the stages named in its docstring."""
 
@@ -105,7 +101,6 @@ class Settings(Section):
     verify: VerifySettings = VerifySettings()
     review: ReviewSettings = ReviewSettings()
     policy: PolicySettings = PolicySettings()
-    site: SiteSettings = SiteSettings()
 
     def digest(self) -> str:
         """Short content hash of every setting (shown in provenance)."""

@@ -36,7 +36,7 @@ def _message(error: dict, model: type[BaseModel]) -> str:
         return f"unknown key{tail} (allowed: {', '.join(allowed)})"
     if kind == "missing":
         return "required key is missing"
-    message: str = error["msg"]
+    message: str = error["msg"].removeprefix("Value error, ")
     if kind.endswith("_type") or kind.startswith("literal") or kind == "enum":
         given = error.get("input")
         if not isinstance(given, dict | list):

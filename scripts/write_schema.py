@@ -1,6 +1,6 @@
 """Regenerate generator/schema/question.schema.json from `QuestionFile` (run after editing it).
 
-    .venv/bin/python scripts/write_schema.py
+.venv/bin/python scripts/write_schema.py
 """
 
 from __future__ import annotations

@@ -84,7 +84,9 @@ review:
             tags=("moe", "routing"),  # duplicates dropped, order kept
             owner="Alice Example",
             created=date(2025, 1, 2),
-            review=OwnerReview(decision="approve", by="Bob", date=date(2025, 2, 3), note="fine as it is"),
+            review=OwnerReview(
+                decision="approve", by="Bob", date=date(2025, 2, 3), note="fine as it is"
+            ),
             path="questions/load-balance.yaml",
         )
     ]
@@ -118,7 +120,9 @@ def test_questions_are_loaded_in_file_name_order(folder: Path) -> None:
 def test_missing_folder_is_a_problem(tmp_path: Path) -> None:
     loaded = load_questions(tmp_path / "nowhere")
     assert loaded.questions == []
-    assert [str(p) for p in loaded.problems] == [f"{tmp_path / 'nowhere'}: questions folder does not exist"]
+    assert [str(p) for p in loaded.problems] == [
+        f"{tmp_path / 'nowhere'}: questions folder does not exist"
+    ]
 
 
 # --- YAML-level problems --------------------------------------------------------------------
@@ -138,7 +142,9 @@ def test_bad_indentation_names_the_line(folder: Path) -> None:
 
 
 def test_duplicate_key_names_the_line_of_the_duplicate(folder: Path) -> None:
-    found = only_problems(folder, "dup.yaml", OK + "tags: [moe]\nquestion: Is this the second question?\n")
+    found = only_problems(
+        folder, "dup.yaml", OK + "tags: [moe]\nquestion: Is this the second question?\n"
+    )
     assert found == ["questions/dup.yaml:3: question: duplicate key (first set on line 1)"]
 
 
@@ -201,7 +207,9 @@ def test_python_tags_are_rejected_without_running_anything(folder: Path, tag: st
     content = OK + f"owner: {tag} ['touch {marker}']\n"
     found = only_problems(folder, "evil.yaml", content)
     assert len(found) == 1
-    assert found[0].startswith("questions/evil.yaml:2: invalid YAML: could not determine a constructor")
+    assert found[0].startswith(
+        "questions/evil.yaml:2: invalid YAML: could not determine a constructor"
+    )
     assert "python/" in found[0]
     assert not marker.exists()
 
@@ -313,7 +321,9 @@ def test_unquoted_integer_id_gets_the_same_hint(folder: Path) -> None:
     assert "quote it" in found[0]
 
 
-@pytest.mark.parametrize("bad", ["arxiv-2303", "2303.01610v2", "23.01610", "https://arxiv.org/abs/2303.01610"])
+@pytest.mark.parametrize(
+    "bad", ["arxiv-2303", "2303.01610v2", "23.01610", "https://arxiv.org/abs/2303.01610"]
+)
 def test_malformed_arxiv_id(folder: Path, bad: str) -> None:
     found = only_problems(folder, "bad-id.yaml", OK + f'paper: "{bad}"\n')
     assert len(found) == 1

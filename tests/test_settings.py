@@ -58,7 +58,9 @@ def test_unknown_section_suggests_the_close_one(tmp_path: Path) -> None:
     write(tmp_path, "plan:\n  queries: 3\nverfy:\n  threshold: 0.2\n")
     found = problems_of(tmp_path)
     assert len(found) == 1
-    assert found[0].startswith("sovereign.yml:3: verfy: unknown key; did you mean 'verify'? (allowed: ")
+    assert found[0].startswith(
+        "sovereign.yml:3: verfy: unknown key; did you mean 'verify'? (allowed: "
+    )
 
 
 def test_bad_literal_names_the_allowed_values(tmp_path: Path) -> None:

@@ -52,7 +52,9 @@ def test_no_split_before_lowercase() -> None:
 
 
 def test_decimal_without_space_is_not_a_boundary() -> None:
-    assert split_sentences("Scores were 3.14 and 2.71 overall.") == ["Scores were 3.14 and 2.71 overall."]
+    assert split_sentences("Scores were 3.14 and 2.71 overall.") == [
+        "Scores were 3.14 and 2.71 overall."
+    ]
 
 
 def test_closing_quote_and_parenthesis_stay_with_their_sentence() -> None:

@@ -1,0 +1,840 @@
+"""Unit tests of the pipeline stage functions, on small real data (the bundled corpus)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+
+from generator.corpus import load_corpus
+from generator.embedders import make_embedder
+from generator.models import (
+    Claim,
+    ClaimCheck,
+    Evidence,
+    Extraction,
+    Paper,
+    Plan,
+    Question,
+    RankedPaper,
+    RoleReview,
+    SearchResult,
+    Selection,
+    Signal,
+    TribunalResult,
+    Verification,
+)
+from generator.settings import (
+    ExtractSettings,
+    PlanSettings,
+    PolicySettings,
+    ReviewSettings,
+    SelectSettings,
+    VerifySettings,
+)
+from generator.sources.local import LocalSource
+from generator.stages.decide import decide
+from generator.stages.extract import classify, extract
+from generator.stages.plan import keyphrases, plan, revision_plan
+from generator.stages.review import measure, review
+from generator.stages.search import search
+from generator.stages.select import SelectError, named_terms, select
+from generator.stages.verify import evidence_sentences, verify
+from generator.textutil import split_sentences
+from generator.tribunal.rules import WEIGHTS, RulesTribunal
+
+ANYEXPERTS = "2511.18314"
+SMOE_DROPOUT = "2303.01610"
+ANYEXPERTS_QUESTION = (
+    "To what extent does AnyExperts' dynamic expert allocation mitigate compute waste in "
+    "multimodal MoE models compared with fixed top-k routing?"
+)
+COOKING = (
+    "Slow-roasting tomatoes with garlic and fresh basil makes a rich pasta sauce "
+    "for family dinners."
+)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> tuple[Paper, ...]:
+    return load_corpus()
+
+
+@pytest.fixture(scope="module")
+def by_id(corpus: tuple[Paper, ...]) -> dict[str, Paper]:
+    return {p.id: p for p in corpus}
+
+
+def paper(pid: str, abstract: str, title: str = "A paper about experts") -> Paper:
+    return Paper(id=pid, title=title, abstract=abstract)
+
+
+def claim(text: str, index: int = 0, kind: str = "finding") -> Claim:
+    return Claim(text=text, sentence_index=index, kind=kind)  # type: ignore[arg-type]
+
+
+def words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z0-9](?:[a-z0-9\-']*[a-z0-9])?", text.lower()))
+
+
+# --- plan -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 6])
+def test_plan_gives_exactly_the_configured_number_of_distinct_queries(n: int) -> None:
+    result = plan(Question(slug="q", question=ANYEXPERTS_QUESTION), PlanSettings(queries=n))
+    assert result.origin == "keyphrases"
+    assert len(result.queries) == n
+    assert len({q.lower() for q in result.queries}) == n
+
+
+def test_plan_queries_use_only_words_of_the_question() -> None:
+    result = plan(Question(slug="q", question=ANYEXPERTS_QUESTION), PlanSettings(queries=4))
+    vocabulary = words(ANYEXPERTS_QUESTION)
+    for query in result.queries:
+        assert words(query) <= vocabulary, query
+        assert not words(query) & {"to", "what", "extent", "does", "in", "with", "compared"}, query
+
+
+def test_plan_first_query_is_the_question_keywords_in_order() -> None:
+    result = plan(Question(slug="q", question=ANYEXPERTS_QUESTION), PlanSettings(queries=4))
+    assert result.queries[0] == (
+        "AnyExperts dynamic expert allocation mitigate compute waste multimodal MoE models "
+        "fixed top-k routing"
+    )
+
+
+def test_plan_is_deterministic() -> None:
+    question = Question(slug="q", question=ANYEXPERTS_QUESTION)
+    assert plan(question, PlanSettings()) == plan(question, PlanSettings())
+
+
+def test_plan_of_a_one_keyword_question_gives_one_query() -> None:
+    result = plan(Question(slug="q", question="What is MoE?"), PlanSettings(queries=4))
+    assert result.queries == ("MoE",)
+
+
+def test_pinned_queries_are_used_verbatim() -> None:
+    pinned = ("Expert  LOAD balancing", "auxiliary-loss-free routing", "z-loss")
+    question = Question(slug="q", question=ANYEXPERTS_QUESTION, queries=pinned)
+    for n in (1, 4, 12):
+        result = plan(question, PlanSettings(queries=n))
+        assert result == Plan(queries=pinned, origin="question-file")
+
+
+def test_keyphrases_break_at_stop_words_and_punctuation() -> None:
+    assert keyphrases("How does expert load balancing affect MoE training stability?") == [
+        "expert load balancing",
+        "MoE training stability",
+    ]
+
+
+def test_revision_plan_adds_claim_derived_queries() -> None:
+    first = plan(Question(slug="q", question=ANYEXPERTS_QUESTION), PlanSettings(queries=4))
+    claims = [
+        "AnyExperts achieves comparable accuracy with 40% fewer real expert activations.",
+        "The virtual share is capped at a small maximum.",
+    ]
+    broader = revision_plan(first, claims, PlanSettings(queries=4))
+    assert broader.origin == first.origin
+    assert broader.queries[:4] == first.queries
+    added = broader.queries[4:]
+    assert len(added) == 2
+    assert "fewer real expert" in added[0]
+    assert "virtual share" in added[1]
+    for query, text in zip(added, claims, strict=True):
+        assert words(query) <= words(text)
+
+
+def test_revision_plan_skips_duplicates_and_caps_the_total() -> None:
+    first = Plan(queries=("expert load balancing",), origin="keyphrases")
+    claims = ["Expert load balancing", "expert load balancing."] + [
+        f"Routing variant number{i} reduces token dropping." for i in range(10)
+    ]
+    broader = revision_plan(first, claims, PlanSettings(queries=2))
+    assert len(broader.queries) == 4  # at most twice the configured number
+    assert len({q.lower() for q in broader.queries}) == 4
+    assert broader.queries[0] == "expert load balancing"
+
+
+def test_revision_plan_without_claims_keeps_the_plan() -> None:
+    first = Plan(queries=("a b", "c d"), origin="question-file")
+    assert revision_plan(first, [], PlanSettings()) == first
+
+
+# --- extract --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Sparsely-activated Mixture-of-Experts have shown promise in scaling language models, "
+        "yet they are prone to representation collapse.",
+        "Sparsely-activated Mixture-of-Experts (SMoEs) have shown promise to mitigate the issue "
+        "of training efficiency, yet they are prone to redundant experts.",
+        "However, existing approaches rely on rigid routing strategies.",
+        "Expert routing remains poorly understood in large models.",
+        "The sky over the data centre was grey that morning.",
+    ],
+)
+def test_background_sentences_are_not_claims(sentence: str) -> None:
+    assert classify(sentence)[0] is None
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "We propose SMoE-Dropout, a plug-and-play training framework for transformers.",
+        "In this paper we introduce routing signatures for sparse transformers.",
+        "This paper presents a budget-aware dynamic routing framework.",
+    ],
+)
+def test_proposals_are_contributions(sentence: str) -> None:
+    kind, score, cues = classify(sentence)
+    assert kind == "contribution"
+    assert score > 0
+    assert cues
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Our model achieves 80% memory saving compared with dense baselines.",
+        "We show that routing collapses without the auxiliary loss.",
+        "Experiments demonstrate a 2.3x speedup on eight GPUs.",
+    ],
+)
+def test_results_are_findings(sentence: str) -> None:
+    assert classify(sentence)[0] == "finding"
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Can we propose a routing method that achieves 80% memory saving?",
+        "Does our novel model outperform dense baselines by 10%?",
+        "Our code is publicly available at https://github.com/example/moe.",
+        "We release our novel framework on GitHub for everyone to use.",
+        "Code and models are available for the novel 80% faster approach.",
+    ],
+)
+def test_questions_and_code_links_are_never_claims(sentence: str) -> None:
+    assert classify(sentence) == (None, 0.0, ())
+
+
+def test_very_short_sentences_are_never_claims() -> None:
+    assert classify("We propose MoE.")[0] is None
+
+
+ABSTRACT = (
+    "Mixture-of-Experts models have shown promise for scaling. "  # 0 background
+    "However, existing routers are prone to collapse. "  # 1 background
+    "We propose FlexRoute, a router that assigns experts by token difficulty. "  # 2 contribution
+    "Is a fixed top-k really necessary? "  # 3 question
+    "Moreover, FlexRoute achieves 30% lower latency than top-2 routing. "  # 4 finding
+    "The router is a small linear layer. "  # 5 neutral
+    "Code is available at https://github.com/example/flexroute."  # 6 code link
+)
+
+
+def test_extract_takes_findings_and_contributions_in_order() -> None:
+    result = extract(paper("0000.00001", ABSTRACT), ExtractSettings())
+    assert [(c.sentence_index, c.kind) for c in result.claims] == [
+        (2, "contribution"),
+        (4, "finding"),
+    ]
+    assert (
+        result.claims[0].text
+        == "We propose FlexRoute, a router that assigns experts by token difficulty."
+    )
+    assert (
+        result.claims[1].text == "FlexRoute achieves 30% lower latency than top-2 routing."
+    )  # "Moreover, " is dropped
+    assert result.sentences == 7
+    assert result.background_skipped == 5
+    assert result.method
+
+
+def test_extract_respects_max_claims_keeping_the_strongest_in_order() -> None:
+    abstract = (
+        "Results show a 5% gain on one benchmark. "  # 0: weaker finding
+        "We propose a novel router that achieves a 40% speedup and 2x lower memory. "  # 1: best
+        "Our experiments demonstrate significant improvements of 3% on all eight tasks."  # 2
+    )
+    one = extract(paper("0000.00002", abstract), ExtractSettings(max_claims=1))
+    assert [c.sentence_index for c in one.claims] == [1]
+    two = extract(paper("0000.00002", abstract), ExtractSettings(max_claims=2))
+    assert [c.sentence_index for c in two.claims] == [1, 2]
+    three = extract(paper("0000.00002", abstract), ExtractSettings(max_claims=3))
+    assert [c.sentence_index for c in three.claims] == [0, 1, 2]
+
+
+def test_extract_on_real_abstracts(by_id: dict[str, Paper]) -> None:
+    anyexperts = extract(by_id[ANYEXPERTS], ExtractSettings())
+    indices = [c.sentence_index for c in anyexperts.claims]
+    assert indices == sorted(indices)
+    assert 0 not in indices and 1 not in indices and 2 not in indices  # motivation sentences
+    assert anyexperts.claims[0].kind == "contribution"
+    assert "we propose AnyExperts" in anyexperts.claims[0].text
+    smoe = extract(by_id[SMOE_DROPOUT], ExtractSettings())
+    assert not any("have shown promise" in c.text for c in smoe.claims)
+    assert any(c.kind == "contribution" and "SMoE-Dropout" in c.text for c in smoe.claims)
+
+
+def test_extract_of_an_empty_abstract() -> None:
+    result = extract(paper("0000.00003", ""), ExtractSettings())
+    assert result.claims == ()
+    assert result.sentences == 0
+    assert result.background_skipped == 0
+
+
+# --- verify ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def retrieved(by_id: dict[str, Paper], corpus: tuple[Paper, ...]) -> list[Paper]:
+    """The AnyExperts paper and a handful of other corpus papers."""
+    others = [p for p in corpus if p.id != ANYEXPERTS][:8]
+    return [by_id[ANYEXPERTS], *others]
+
+
+def test_claim_copied_from_another_paper_verifies_with_that_paper(retrieved: list[Paper]) -> None:
+    primary, source = retrieved[0], retrieved[3]
+    copied = split_sentences(source.abstract)[2]
+    result = verify([claim(copied)], retrieved, primary, VerifySettings())
+    check = result.checks[0]
+    assert check.verified
+    assert check.confidence == pytest.approx(1.0, abs=1e-3)
+    assert check.evidence is not None
+    assert check.evidence.paper_id == source.id
+    assert check.evidence.paper_title == source.title
+    assert check.evidence.sentence == copied
+    assert check.evidence.score == check.confidence
+
+
+def test_unrelated_claim_does_not_verify(retrieved: list[Paper]) -> None:
+    result = verify([claim(COOKING)], retrieved, retrieved[0], VerifySettings())
+    check = result.checks[0]
+    assert not check.verified
+    assert check.confidence < 0.15
+
+
+def test_primary_paper_is_never_its_own_evidence(retrieved: list[Paper]) -> None:
+    primary = retrieved[0]
+    own = [claim(s, i) for i, s in enumerate(split_sentences(primary.abstract))]
+    result = verify(own, retrieved, primary, VerifySettings())
+    assert len(result.checks) == len(own)
+    assert all(c.evidence is None or c.evidence.paper_id != primary.id for c in result.checks)
+    assert all(c.confidence < 0.99 for c in result.checks)  # a verbatim self-match would be 1.0
+    assert result.papers_compared == len(retrieved) - 1
+    pool = evidence_sentences(retrieved, primary)
+    assert pool
+    assert all(p.id != primary.id for _, p in pool)
+    assert result.sentences_compared == len(pool)
+
+
+def test_evidence_sentences_include_titles_and_skip_fragments() -> None:
+    primary = paper("1", "Ignored primary text that is long enough.")
+    other = paper(
+        "2", "Short one. This sentence is long enough to count.", title="Routing in sparse experts"
+    )
+    pool = evidence_sentences([primary, other], primary)
+    assert [s for s, _ in pool] == [
+        "Routing in sparse experts",
+        "This sentence is long enough to count.",
+    ]
+
+
+def test_threshold_setting_is_respected(retrieved: list[Paper]) -> None:
+    primary, source = retrieved[0], retrieved[3]
+    copied = split_sentences(source.abstract)[2]
+    partial = " ".join(copied.split()[:6]) + " with unrelated pasta sauce and basil."
+    base = verify([claim(partial)], retrieved, primary, VerifySettings()).checks[0].confidence
+    assert 0 < base < 1
+    at = verify([claim(partial)], retrieved, primary, VerifySettings(threshold=base))
+    above = verify(
+        [claim(partial)], retrieved, primary, VerifySettings(threshold=min(base + 0.01, 0.99))
+    )
+    assert at.checks[0].verified  # verified at or above the threshold
+    assert not above.checks[0].verified
+    assert above.threshold == pytest.approx(min(base + 0.01, 0.99))
+
+
+def test_verified_means_confidence_at_least_threshold(retrieved: list[Paper]) -> None:
+    claims = extract(retrieved[0], ExtractSettings()).claims
+    result = verify(claims, retrieved, retrieved[0], VerifySettings())
+    assert [c.claim for c in result.checks] == list(claims)
+    for check in result.checks:
+        assert check.verified == (check.confidence >= result.threshold)
+
+
+def test_no_pool_means_all_unverified(retrieved: list[Paper]) -> None:
+    primary = retrieved[0]
+    claims = [claim(COOKING), claim(split_sentences(primary.abstract)[3], 3)]
+    result = verify(claims, [primary], primary, VerifySettings())
+    assert [(c.verified, c.confidence, c.evidence) for c in result.checks] == [
+        (False, 0.0, None)
+    ] * 2
+    assert result.papers_compared == 0
+    assert result.sentences_compared == 0
+    assert result.verified_count == 0
+
+
+def test_no_claims_gives_no_checks(retrieved: list[Paper]) -> None:
+    result = verify([], retrieved, retrieved[0], VerifySettings(ngram_max=1))
+    assert result.checks == ()
+    assert "1–1-grams" in result.method
+
+
+# --- select ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def anyexperts_search() -> SearchResult:
+    question = Question(slug="q", question=ANYEXPERTS_QUESTION)
+    the_plan = plan(question, PlanSettings())
+    return asyncio.run(
+        search(question, the_plan, [LocalSource()], make_embedder(), per_query=20, keep=12)
+    )
+
+
+def test_named_terms_are_rare_specific_names(corpus: tuple[Paper, ...]) -> None:
+    assert named_terms(ANYEXPERTS_QUESTION, corpus, 0.05) == ["AnyExperts"]
+    question = "Does FooBarNet beat MoE and GShard-style routing on 7B or 13B models?"
+    assert named_terms(question, corpus, 0.05) == ["FooBarNet", "GShard-style"]
+    assert "MoE" in named_terms(question, corpus, 1.0)  # common, counted only with max_df = 1
+    assert named_terms("how do sparse experts route tokens?", corpus, 1.0) == []
+
+
+def test_well_matched_pinned_paper_is_not_flagged(
+    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+) -> None:
+    question = Question(slug="q", question=ANYEXPERTS_QUESTION, paper=ANYEXPERTS)
+    rank = LocalSource().rank_of(ANYEXPERTS_QUESTION, ANYEXPERTS)
+    assert rank is not None and rank[0] <= anyexperts_search.keep
+    selection = select(
+        question,
+        anyexperts_search,
+        by_id[ANYEXPERTS],
+        corpus,
+        rank,
+        make_embedder(),
+        SelectSettings(),
+    )
+    assert selection.primary.id == ANYEXPERTS
+    assert selection.pinned
+    assert not selection.mismatch
+    assert selection.mismatch_reasons == ()
+    assert selection.named_terms == ("AnyExperts",)
+    assert selection.named_terms_found == ("AnyExperts",)
+    assert selection.rank_in_retrieved == 1
+    assert selection.relevance == selection.best_relevance > 0
+    assert selection.corpus_rank == rank[0]
+    assert selection.corpus_size == len(corpus)
+
+
+def test_pinned_paper_ranked_beyond_keep_is_flagged(
+    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+) -> None:
+    question = Question(slug="q", question=ANYEXPERTS_QUESTION, paper=ANYEXPERTS)
+    selection = select(
+        question,
+        anyexperts_search,
+        by_id[ANYEXPERTS],
+        corpus,
+        (40, len(corpus)),
+        make_embedder(),
+        SelectSettings(),
+    )
+    assert selection.mismatch
+    assert selection.mismatch_reasons == (
+        f"the pinned paper ranks 40 of {len(corpus)} in the corpus for this question; "
+        "the search keeps the top 12",
+    )
+
+
+def test_pinned_paper_naming_none_of_the_questions_terms_is_flagged(
+    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+) -> None:
+    question = Question(slug="q", question=ANYEXPERTS_QUESTION, paper=SMOE_DROPOUT)
+    selection = select(
+        question,
+        anyexperts_search,
+        by_id[SMOE_DROPOUT],
+        corpus,
+        (3, len(corpus)),
+        make_embedder(),
+        SelectSettings(),
+    )
+    assert selection.mismatch
+    assert selection.mismatch_reasons == (
+        "the question names AnyExperts; the paper mentions none of them",
+    )
+    assert selection.named_terms_found == ()
+    assert selection.relevance < selection.best_relevance
+
+
+def test_worst_ranked_pinned_paper_gets_both_reasons(
+    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+) -> None:
+    source = LocalSource()
+    ranks = {p.id: source.rank_of(ANYEXPERTS_QUESTION, p.id) for p in corpus}
+    worst = max(ranks, key=lambda pid: ranks[pid][0])  # type: ignore[index]
+    question = Question(slug="q", question=ANYEXPERTS_QUESTION, paper=worst)
+    selection = select(
+        question,
+        anyexperts_search,
+        by_id[worst],
+        corpus,
+        ranks[worst],
+        make_embedder(),
+        SelectSettings(),
+    )
+    assert selection.mismatch
+    assert len(selection.mismatch_reasons) == 2
+    assert selection.mismatch_reasons[0].startswith(
+        f"the pinned paper ranks {len(corpus)} of {len(corpus)}"
+    )
+    assert selection.rank_in_retrieved is None
+
+
+def test_pinned_paper_not_retrieved_without_corpus_rank(
+    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+) -> None:
+    retrieved = {r.paper.id for r in anyexperts_search.papers}
+    outsider = next(p for p in corpus if p.id not in retrieved and "AnyExperts" not in p.text)
+    question = Question(slug="q", question=ANYEXPERTS_QUESTION, paper=outsider.id)
+    selection = select(
+        question, anyexperts_search, outsider, corpus, None, make_embedder(), SelectSettings()
+    )
+    assert selection.rank_in_retrieved is None
+    assert selection.mismatch_reasons[0] == "the pinned paper is not among the 12 papers retrieved"
+
+
+def test_unpinned_primary_is_the_best_ranked(
+    anyexperts_search: SearchResult, corpus: tuple[Paper, ...]
+) -> None:
+    question = Question(slug="q", question=ANYEXPERTS_QUESTION)
+    selection = select(
+        question, anyexperts_search, None, corpus, None, make_embedder(), SelectSettings()
+    )
+    assert selection.primary == anyexperts_search.papers[0].paper
+    assert not selection.pinned
+    assert selection.rank_in_retrieved == 1
+    assert selection.corpus_rank is None
+
+
+def test_select_errors(anyexperts_search: SearchResult, corpus: tuple[Paper, ...]) -> None:
+    pinned_missing = Question(slug="q", question=ANYEXPERTS_QUESTION, paper="9999.99999")
+    with pytest.raises(SelectError, match=r"9999\.99999 was not found"):
+        select(
+            pinned_missing, anyexperts_search, None, corpus, None, make_embedder(), SelectSettings()
+        )
+    empty = anyexperts_search.model_copy(update={"papers": ()})
+    with pytest.raises(SelectError, match="no paper was retrieved"):
+        select(
+            Question(slug="q", question=ANYEXPERTS_QUESTION),
+            empty,
+            None,
+            corpus,
+            None,
+            make_embedder(),
+            SelectSettings(),
+        )
+
+
+# --- review and the rules tribunal ----------------------------------------------------------
+
+
+def selection_of(
+    primary: Paper, relevance: float = 0.3, best: float = 0.6, mismatch: bool = False
+) -> Selection:
+    return Selection(
+        primary=primary,
+        pinned=False,
+        relevance=relevance,
+        best_relevance=best,
+        rank_in_retrieved=2,
+        mismatch=mismatch,
+        mismatch_reasons=("the question names X; the paper mentions none of them",)
+        if mismatch
+        else (),
+    )
+
+
+def search_of(papers: list[Paper], keep: int = 12) -> SearchResult:
+    return SearchResult(
+        papers=tuple(RankedPaper(paper=p, relevance=0.5) for p in papers),
+        queries=("q",),
+        per_query=(),
+        pool_size=len(papers),
+        keep=keep,
+        sources=("local",),
+        relevance_model="tfidf",
+    )
+
+
+def check(confidence: float, paper_id: str | None, threshold: float = 0.15) -> ClaimCheck:
+    evidence = (
+        Evidence(sentence="s", paper_id=paper_id, paper_title="t", score=confidence)
+        if paper_id
+        else None
+    )
+    return ClaimCheck(
+        claim=claim(f"claim {confidence}"),
+        verified=confidence >= threshold,
+        confidence=confidence,
+        evidence=evidence,
+    )
+
+
+def verification_of(checks: list[ClaimCheck], threshold: float = 0.15) -> Verification:
+    return Verification(
+        checks=tuple(checks),
+        threshold=threshold,
+        method="m",
+        papers_compared=3,
+        sentences_compared=30,
+    )
+
+
+def extraction_of(n: int) -> Extraction:
+    return Extraction(
+        claims=tuple(claim(f"c{i}", i) for i in range(n)),
+        sentences=n,
+        background_skipped=0,
+        method="m",
+    )
+
+
+PRIMARY = paper("0000.00010", "An abstract.")
+
+
+def test_measure_signals_from_a_hand_built_verification() -> None:
+    verification = verification_of(
+        [check(0.5, "A"), check(0.2, "B"), check(0.1, "A"), check(0.0, None)]
+    )
+    signals = measure(
+        selection_of(PRIMARY, relevance=0.3, best=0.6),
+        extraction_of(4),
+        search_of([PRIMARY] * 6, keep=12),
+        verification,
+    )
+    values = {name: (s.value, s.normalized) for name, s in signals.items()}
+    assert values["verified_fraction"] == (0.5, 0.5)
+    assert values["mean_confidence"][0] == pytest.approx(0.2)
+    assert values["mean_confidence"][1] == pytest.approx(0.2 / 0.3)
+    assert values["strong_support"] == (0.25, 0.25)  # only 0.5 reaches 2 × 0.15
+    assert values["evidence_diversity"][0] == 2  # A and B; the unverified A check adds nothing
+    assert values["evidence_diversity"][1] == pytest.approx(2 / 3)
+    assert values["question_match"] == (0.5, 0.5)
+    assert values["pairing"] == (1.0, 1.0)
+    assert values["retrieval_depth"] == (6, 0.5)
+    assert values["claim_yield"] == (4, 1.0)  # clipped at full marks
+    assert signals["verified_fraction"].detail == "2 of 4 claims verified"
+    assert all(s.weight == 0 for s in signals.values())
+
+
+def test_measure_flags_mismatch_and_handles_empty_input() -> None:
+    signals = measure(
+        selection_of(PRIMARY, relevance=0.0, best=0.0, mismatch=True),
+        extraction_of(0),
+        search_of([], keep=12),
+        verification_of([]),
+    )
+    assert {name: s.normalized for name, s in signals.items()} == dict.fromkeys(signals, 0.0)
+    assert signals["pairing"].detail == "question–paper mismatch flagged"
+
+
+def test_measure_clips_normalised_values() -> None:
+    verification = verification_of(
+        [check(0.9, "A"), check(0.8, "B"), check(0.7, "C"), check(0.6, "D")]
+    )
+    signals = measure(
+        selection_of(PRIMARY, relevance=0.6, best=0.6),
+        extraction_of(9),
+        search_of([PRIMARY] * 12, keep=12),
+        verification,
+    )
+    assert {name: s.normalized for name, s in signals.items()} == dict.fromkeys(signals, 1.0)
+    assert signals["evidence_diversity"].value == 4
+
+
+def test_each_role_weights_sum_to_one_over_measured_signals() -> None:
+    measured = set(
+        measure(
+            selection_of(PRIMARY),
+            extraction_of(1),
+            search_of([PRIMARY]),
+            verification_of([check(0.2, "A")]),
+        )
+    )
+    assert set(WEIGHTS) == {"SKEPTIC", "VALIDATOR", "SYNTHESIZER"}
+    for role, (focus, weights) in WEIGHTS.items():
+        assert sum(weights.values()) == pytest.approx(1.0), role
+        assert set(weights) <= measured, role
+        assert all(w > 0 for w in weights.values()), role
+        assert focus
+
+
+def uniform_signals(value: float) -> dict[str, Signal]:
+    names = {name for _, weights in WEIGHTS.values() for name in weights}
+    return {n: Signal(name=n, value=value, normalized=value, weight=0, detail=n) for n in names}
+
+
+@pytest.mark.parametrize("value, expected", [(0.0, 0.0), (0.5, 5.0), (1.0, 10.0)])
+def test_rules_tribunal_scores_are_ten_times_the_weighted_sum(
+    value: float, expected: float
+) -> None:
+    reviews = RulesTribunal().review(uniform_signals(value))
+    assert [r.role for r in reviews] == ["SKEPTIC", "VALIDATOR", "SYNTHESIZER"]
+    assert [r.score for r in reviews] == [expected] * 3
+    for r in reviews:
+        assert [s.weight for s in r.signals] == list(WEIGHTS[r.role][1].values())
+
+
+def test_rules_tribunal_weighs_one_signal_by_its_weight() -> None:
+    signals = uniform_signals(0.0)
+    signals["verified_fraction"] = signals["verified_fraction"].model_copy(
+        update={"normalized": 1.0}
+    )
+    scores = {r.role: r.score for r in RulesTribunal().review(signals)}
+    assert scores == {"SKEPTIC": 3.5, "VALIDATOR": 4.5, "SYNTHESIZER": 0.0}
+    skeptic = next(r for r in RulesTribunal().review(signals) if r.role == "SKEPTIC")
+    assert "Strongest: verified fraction" in skeptic.rationale
+
+
+class FixedTribunal:
+    """A stand-in tribunal whose three roles give fixed scores."""
+
+    name = "fixed"
+
+    def __init__(self, *scores: float):
+        self.scores = scores
+
+    def describe(self) -> str:
+        return "fixed scores"
+
+    def review(self, signals: dict[str, Signal]) -> tuple[RoleReview, ...]:
+        roles = ("SKEPTIC", "VALIDATOR", "SYNTHESIZER")
+        return tuple(
+            RoleReview(role=role, score=score, signals=(), rationale="-")  # type: ignore[arg-type]
+            for role, score in zip(roles, self.scores, strict=True)
+        )
+
+
+@pytest.mark.parametrize(
+    "scores, verdict",
+    [
+        ((6.5, 6.5, 6.5), "APPROVE"),  # exactly approve_at
+        ((10.0, 10.0, 10.0), "APPROVE"),
+        ((6.4, 6.4, 6.4), "REVISE"),  # just below approve_at
+        ((4.0, 4.0, 4.0), "REVISE"),  # exactly reject_below is not a rejection
+        ((3.9, 3.9, 3.9), "REJECT"),
+        ((0.0, 0.0, 0.0), "REJECT"),
+        ((9.0, 6.0, 4.5), "APPROVE"),  # mean 6.5
+        ((2.0, 4.0, 6.0), "REVISE"),  # mean 4.0
+    ],
+)
+def test_verdict_thresholds(scores: tuple[float, ...], verdict: str) -> None:
+    result = review(1, {}, FixedTribunal(*scores), ReviewSettings())
+    assert result.verdict == verdict
+    assert result.score == round(sum(scores) / 3, 1)
+    assert result.round == 1
+    assert (result.approve_at, result.reject_below) == (6.5, 4.0)
+    assert result.backend == "fixed scores"
+
+
+def test_verdict_thresholds_follow_the_settings() -> None:
+    strict = ReviewSettings(approve_at=8.0, reject_below=7.0)
+    assert review(0, {}, FixedTribunal(7.5, 7.5, 7.5), strict).verdict == "REVISE"
+    assert review(0, {}, FixedTribunal(6.9, 6.9, 6.9), strict).verdict == "REJECT"
+    assert review(0, {}, FixedTribunal(8.0, 8.0, 8.0), strict).verdict == "APPROVE"
+
+
+def test_review_with_the_rules_tribunal_end_to_end() -> None:
+    signals = measure(
+        selection_of(PRIMARY, relevance=0.6, best=0.6),
+        extraction_of(3),
+        search_of([PRIMARY] * 12),
+        verification_of([check(0.9, "A"), check(0.8, "B"), check(0.7, "C")]),
+    )
+    result = review(0, signals, RulesTribunal(), ReviewSettings())
+    assert result.score == 10.0
+    assert result.verdict == "APPROVE"
+
+
+# --- decide ---------------------------------------------------------------------------------
+
+
+def tribunal_of(verdict: str, score: float, round_index: int = 0) -> TribunalResult:
+    return TribunalResult(
+        round=round_index,
+        roles=(),
+        score=score,
+        verdict=verdict,  # type: ignore[arg-type]
+        backend="rules",
+        approve_at=6.5,
+        reject_below=4.0,
+    )
+
+
+VERIFIED_2_OF_3 = verification_of([check(0.5, "A"), check(0.3, "B"), check(0.0, None)])
+
+
+def test_approve_is_auto_approved() -> None:
+    decision = decide(
+        tribunal_of("APPROVE", 7.5), selection_of(PRIMARY), VERIFIED_2_OF_3, PolicySettings()
+    )
+    assert decision.policy == "AUTO_APPROVE"
+    assert decision.reason == "tribunal APPROVE 7.5/10: 2 of 3 claims verified"
+
+
+@pytest.mark.parametrize("verdict, score", [("REVISE", 4.3), ("REJECT", 2.1)])
+def test_revise_and_reject_escalate(verdict: str, score: float) -> None:
+    for escalate_on_mismatch in (True, False):
+        decision = decide(
+            tribunal_of(verdict, score),
+            selection_of(PRIMARY),
+            VERIFIED_2_OF_3,
+            PolicySettings(escalate_on_mismatch=escalate_on_mismatch),
+        )
+        assert decision.policy == "ESCALATE_TO_OWNER"
+        assert decision.reason == f"tribunal {verdict} {score}/10: 2 of 3 claims verified"
+
+
+def test_escalation_after_a_revision_round_says_so() -> None:
+    decision = decide(
+        tribunal_of("REVISE", 4.3, round_index=1),
+        selection_of(PRIMARY),
+        VERIFIED_2_OF_3,
+        PolicySettings(),
+    )
+    assert (
+        decision.reason == "tribunal REVISE 4.3/10 after revision round 1: 2 of 3 claims verified"
+    )
+
+
+def test_approve_with_mismatch_escalates_when_policy_says_so() -> None:
+    decision = decide(
+        tribunal_of("APPROVE", 7.0),
+        selection_of(PRIMARY, mismatch=True),
+        VERIFIED_2_OF_3,
+        PolicySettings(escalate_on_mismatch=True),
+    )
+    assert decision.policy == "ESCALATE_TO_OWNER"
+    assert decision.reason == (
+        "tribunal APPROVE 7.0/10, but the question–paper pairing is flagged: "
+        "the question names X; the paper mentions none of them"
+    )
+
+
+def test_approve_with_mismatch_is_auto_approved_when_policy_allows() -> None:
+    decision = decide(
+        tribunal_of("APPROVE", 7.0),
+        selection_of(PRIMARY, mismatch=True),
+        VERIFIED_2_OF_3,
+        PolicySettings(escalate_on_mismatch=False),
+    )
+    assert decision.policy == "AUTO_APPROVE"
