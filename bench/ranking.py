@@ -36,8 +36,11 @@ def main(folder: Path) -> None:
     for name, values in ranks.items():
         mean = sum(values) / len(values)
         mrr = sum(1 / r for r in values if r) / len(values)
-        print(f"{name:6} mean rank {mean:6.1f}   MRR {mrr:.3f}   best in {sum(r <= 12 for r in values)} "
-              f"of {len(values)} within the top 12")
+        print(
+            f"{name:6} mean rank {mean:6.1f}   MRR {mrr:.3f}   "
+            f"within the top 12: {sum(0 < r <= 12 for r in values)}"
+            f" of {len(values)}"
+        )
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ from .pipeline import Context, PipelineError, run_question
 from .render.markdown import render_draft, render_index, render_json, render_review_queue
 from .settings import Settings
 
-PREVIEW_BANNER = "Not published — awaiting owner review. This page is shown only in a preview build."
+PREVIEW_BANNER = (
+    "Not published — awaiting owner review. This page is shown only in a preview build."
+)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .questions import load_questions
-from .settings import Settings, SettingsError, load_settings
+from .settings import Settings, SettingsError, corpus_path, load_settings
 from .yamlsrc import Problem
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -30,8 +30,10 @@ def _report(problems: list[Problem]) -> None:
     for problem in problems:
         _err(str(problem))
     if problems:
-        _err(f"{len(problems)} problem(s) found. Fix the lines above; the question format is "
-             "in generator/schema/question.schema.json.")
+        _err(
+            f"{len(problems)} problem(s) found. Fix the lines above; the question format is "
+            "in generator/schema/question.schema.json."
+        )
 
 
 def _check_pins(questions, settings: Settings) -> list[Problem]:  # type: ignore[no-untyped-def]
@@ -40,7 +42,7 @@ def _check_pins(questions, settings: Settings) -> list[Problem]:  # type: ignore
         return []
     from .corpus import load_corpus
 
-    known = {p.id for p in load_corpus()}
+    known = {p.id for p in load_corpus(corpus_path(settings))}
     return [
         Problem(q.path, None, "paper", f"{q.paper} is not in the local corpus; check the id")
         for q in questions
@@ -54,7 +56,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     loaded = load_questions(args.root / settings.paths.questions, args.root)
     problems = loaded.problems + _check_pins(loaded.questions, settings)
     if not loaded.questions and not loaded.problems:
-        problems.append(Problem(settings.paths.questions, None, "", "no question files (*.yaml) found"))
+        problems.append(
+            Problem(settings.paths.questions, None, "", "no question files (*.yaml) found")
+        )
     _report(problems)
     if problems:
         return EXIT_USAGE
@@ -94,8 +98,12 @@ def cmd_build(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     cache = StageCache(args.root / settings.paths.cache_dir)
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as progress:
         task = progress.add_task("pipeline", total=len(selected))
 
@@ -131,8 +139,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     except SiteBuildError as exc:
         _err(str(exc))
         return EXIT_FAILED
-    print(f"Site written to {site.relative_to(args.root) if site.is_relative_to(args.root) else site}/"
-          f"index.html; escalated drafts are in {settings.paths.review_dir}/.")
+    print(
+        f"Site written to {site.relative_to(args.root) if site.is_relative_to(args.root) else site}"
+        "/"
+        f"index.html; escalated drafts are in {settings.paths.review_dir}/."
+    )
     if problems:
         return EXIT_USAGE
     return EXIT_FAILED if report.failures else EXIT_OK
@@ -155,10 +166,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         _err(f"error: {failure}")
     for d in report.drafts:
         f = d.final
-        print(f"{d.slug}: {len(f.search.papers)} papers retrieved. {len(d.extraction.claims)} claims "
-              f"extracted, {f.verification.verified_count} verified. Tribunal: "
-              f"{f.tribunal.score:.1f}/10 → {f.tribunal.verdict} (revision_round={f.index}). "
-              f"Policy: {d.decision.policy} — {d.decision.reason}")
+        print(
+            f"{d.slug}: {len(f.search.papers)} papers retrieved. {len(d.extraction.claims)} claims "
+            f"extracted, {f.verification.verified_count} verified. Tribunal: "
+            f"{f.tribunal.score:.1f}/10 → {f.tribunal.verdict} (revision_round={f.index}). "
+            f"Policy: {d.decision.policy} — {d.decision.reason}"
+        )
     return EXIT_FAILED if report.failures else EXIT_OK
 
 
@@ -187,8 +200,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    cmd = [sys.executable, "-m", "mkdocs", "serve", "-f", str(args.root / settings.paths.mkdocs_config),
-           "-a", args.addr]
+    cmd = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "serve",
+        "-f",
+        str(args.root / settings.paths.mkdocs_config),
+        "-a",
+        args.addr,
+    ]
     return subprocess.call(cmd, env=env)
 
 
@@ -206,17 +227,32 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="sovereign", description=__doc__.splitlines()[0])
-    main.add_argument("--root", type=Path, default=Path.cwd(),
-                      help="project folder holding sovereign.yml and questions/ (default: .)")
+    main.add_argument(
+        "--root",
+        type=Path,
+        default=Path.cwd(),
+        help="project folder holding sovereign.yml and questions/ (default: .)",
+    )
     sub = main.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build", help="run the pipeline for every question and build the site")
-    p.add_argument("--only", action="append", metavar="SLUG", help="build only this question (repeatable)")
-    p.add_argument("--offline", action="store_true", help="use the offline backends whatever the config says")
-    p.add_argument("--preview", action="store_true",
-                   help="put every draft on the site, escalated ones with a 'not published' banner")
-    p.add_argument("--strict", action="store_true", help="stop before building if any question file is invalid")
-    p.add_argument("--no-site", action="store_true", help="write drafts and index but skip mkdocs build")
+    p.add_argument(
+        "--only", action="append", metavar="SLUG", help="build only this question (repeatable)"
+    )
+    p.add_argument(
+        "--offline", action="store_true", help="use the offline backends whatever the config says"
+    )
+    p.add_argument(
+        "--preview",
+        action="store_true",
+        help="put every draft on the site, escalated ones with a 'not published' banner",
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="stop before building if any question file is invalid"
+    )
+    p.add_argument(
+        "--no-site", action="store_true", help="write drafts and index but skip mkdocs build"
+    )
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("check", help="validate sovereign.yml and every question file")

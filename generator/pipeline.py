@@ -30,7 +30,7 @@ from .models import (
     TribunalResult,
     Verification,
 )
-from .settings import Settings
+from .settings import Settings, corpus_path
 from .stages import decide, extract, plan, review, search, select, verify
 
 M = TypeVar("M", bound=BaseModel)
@@ -65,7 +65,7 @@ class Context:
     def embedder(self) -> Any:
         from .embedders import make_embedder
 
-        return make_embedder("tfidf")
+        return make_embedder("tfidf", corpus_path(self.settings))
 
     @cached_property
     def tribunal(self) -> Any:
@@ -109,10 +109,17 @@ class _Run:
                 return result
         started = time.perf_counter()
         result = compute()
-        record = StageRun(stage=name, version=version, key=key[:12],
-                          seconds=round(time.perf_counter() - started, 3), ran_at=now().isoformat())
+        record = StageRun(
+            stage=name,
+            version=version,
+            key=key[:12],
+            seconds=round(time.perf_counter() - started, 3),
+            ran_at=now().isoformat(),
+        )
         self.ctx.executed[name] += 1
-        self.ctx.cache.set(key, {"output": result.model_dump(mode="json"), "run": record.model_dump()})
+        self.ctx.cache.set(
+            key, {"output": result.model_dump(mode="json"), "run": record.model_dump()}
+        )
         self._record(record)
         return result
 
@@ -136,50 +143,89 @@ def run_question(question: Question, ctx: Context) -> Draft:
     fingerprints = ctx.source_fingerprints()
 
     the_plan = run.stage(
-        "plan", plan.VERSION, {"question": question.question, "queries": list(question.queries)},
-        s.plan, Plan, lambda: plan.plan(question, s.plan),
+        "plan",
+        plan.VERSION,
+        {"question": question.question, "queries": list(question.queries)},
+        s.plan,
+        Plan,
+        lambda: plan.plan(question, s.plan),
     )
 
     def do_search(p: Plan, keep: int, per_query: int, name: str = "search") -> SearchResult:
         return run.stage(
-            name, search.VERSION,
-            {"question": question.question, "plan": p, "sources": fingerprints, "embedder": "tfidf"},
-            {"keep": keep, "per_query": per_query}, SearchResult,
+            name,
+            search.VERSION,
+            {
+                "question": question.question,
+                "plan": p,
+                "sources": fingerprints,
+                "embedder": "tfidf",
+            },
+            {"keep": keep, "per_query": per_query},
+            SearchResult,
             lambda: asyncio.run(
-                search.search(question, p, ctx.sources, ctx.embedder, per_query=per_query, keep=keep)
+                search.search(
+                    question, p, ctx.sources, ctx.embedder, per_query=per_query, keep=keep
+                )
             ),
         )
 
     first = do_search(the_plan, s.search.keep, s.search.per_query)
     selection = run.stage(
-        "select", select.VERSION,
-        {"question": question.question, "paper": question.paper, "search": first, "sources": fingerprints},
-        s.select, Selection, lambda: _select(question, first, ctx),
+        "select",
+        select.VERSION,
+        {
+            "question": question.question,
+            "paper": question.paper,
+            "search": first,
+            "sources": fingerprints,
+        },
+        s.select,
+        Selection,
+        lambda: _select(question, first, ctx),
     )
     extraction = run.stage(
-        "extract", extract.VERSION, {"paper": selection.primary}, s.extract, Extraction,
+        "extract",
+        extract.VERSION,
+        {"paper": selection.primary},
+        s.extract,
+        Extraction,
         lambda: extract.extract(selection.primary, s.extract),
     )
 
     def do_round(index: int, result: SearchResult, note: str) -> Round:
         papers = [r.paper for r in result.papers]
         verification = run.stage(
-            "verify", verify.VERSION,
+            "verify",
+            verify.VERSION,
             {"claims": extraction.claims, "papers": papers, "primary": selection.primary},
-            s.verify, Verification,
+            s.verify,
+            Verification,
             lambda: verify.verify(extraction.claims, papers, selection.primary, s.verify),
         )
         tribunal = run.stage(
-            "review", review.VERSION,
-            {"round": index, "selection": selection, "extraction": extraction, "search": result,
-             "verification": verification, "tribunal": s.review.backend},
-            s.review.model_dump(exclude={"max_revisions", "revision_keep"}), TribunalResult,
+            "review",
+            review.VERSION,
+            {
+                "round": index,
+                "selection": selection,
+                "extraction": extraction,
+                "search": result,
+                "verification": verification,
+                "tribunal": s.review.backend,
+            },
+            s.review.model_dump(exclude={"max_revisions", "revision_keep"}),
+            TribunalResult,
             lambda: review.review(
-                index, review.measure(selection, extraction, result, verification), ctx.tribunal,
+                index,
+                review.measure(selection, extraction, result, verification),
+                ctx.tribunal,
                 s.review,
             ),
         )
-        return Round(index=index, search=result, verification=verification, tribunal=tribunal, note=note)
+        return Round(
+            index=index, search=result, verification=verification, tribunal=tribunal, note=note
+        )
 
     rounds = [do_round(0, first, "")]
     while rounds[-1].tribunal.verdict == "REVISE" and len(rounds) <= s.review.max_revisions:
@@ -187,11 +233,17 @@ def run_question(question: Question, ctx: Context) -> Draft:
         unverified = [c.claim.text for c in last.verification.checks if not c.verified]
         previous = Plan(queries=last.search.queries, origin=the_plan.origin)
         broader = run.stage(
-            f"plan.round{len(rounds)}", plan.VERSION, {"plan": previous, "unverified": unverified},
-            s.plan, Plan, lambda: plan.revision_plan(previous, unverified, s.plan),
+            f"plan.round{len(rounds)}",
+            plan.VERSION,
+            {"plan": previous, "unverified": unverified},
+            s.plan,
+            Plan,
+            lambda p=previous, u=unverified: plan.revision_plan(p, u, s.plan),
         )
         keep = max(s.review.revision_keep, last.search.keep)
-        result = do_search(broader, keep, max(s.search.per_query, keep), f"search.round{len(rounds)}")
+        result = do_search(
+            broader, keep, max(s.search.per_query, keep), f"search.round{len(rounds)}"
+        )
         note = (
             f"Round {len(rounds)} retried with broader retrieval: {len(broader.queries)} queries "
             f"({len(broader.queries) - len(last.search.queries)} aimed at unverified claims), "
@@ -201,9 +253,11 @@ def run_question(question: Question, ctx: Context) -> Draft:
 
     final = rounds[-1]
     decision = run.stage(
-        "decide", decide.VERSION,
+        "decide",
+        decide.VERSION,
         {"tribunal": final.tribunal, "selection": selection, "verification": final.verification},
-        s.policy, Decision,
+        s.policy,
+        Decision,
         lambda: decide.decide(final.tribunal, selection, final.verification, s.policy),
     )
     sources = tuple(src.describe() for src in ctx.sources)
@@ -249,6 +303,14 @@ def _select(question: Question, result: SearchResult, ctx: Context) -> Selection
     from .corpus import load_corpus
 
     try:
-        return select.select(question, result, pinned, load_corpus(), corpus_rank, ctx.embedder, ctx.settings.select)
+        return select.select(
+            question,
+            result,
+            pinned,
+            load_corpus(corpus_path(ctx.settings)),
+            corpus_rank,
+            ctx.embedder,
+            ctx.settings.select,
+        )
     except select.SelectError as exc:
         raise PipelineError(f"{question.path}: {exc}") from None

@@ -38,21 +38,29 @@ class QuestionFile(BaseModel):
         json_schema_extra={"$id": SCHEMA_ID},
     )
 
-    question: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=1000)] = Field(
-        description="The research question, one or more full sentences."
-    )
+    question: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=10, max_length=1000)
+    ] = Field(description="The research question, one or more full sentences.")
     paper: Annotated[str, StringConstraints(pattern=ARXIV_ID)] | None = Field(
         None, description="arXiv id (no version) of the paper to analyse; default: the best match."
     )
-    queries: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]] | None = Field(
-        None, min_length=1, max_length=12, description="Search queries to use instead of derived ones."
+    queries: (
+        list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=300)]]
+        | None
+    ) = Field(
+        None,
+        min_length=1,
+        max_length=12,
+        description="Search queries to use instead of derived ones.",
     )
     tags: list[Tag] = Field(
         default_factory=list, max_length=20, description="Lowercase tags shown on the site."
     )
     owner: Text | None = Field(None, description="Who answers for this question.")
     created: date | None = Field(None, description="When the question was proposed (YYYY-MM-DD).")
-    review: OwnerReview | None = Field(None, description="The owner's decision on the current draft.")
+    review: OwnerReview | None = Field(
+        None, description="The owner's decision on the current draft."
+    )
 
     @field_validator("paper", mode="before")
     @classmethod
@@ -83,14 +91,23 @@ def load_question(path: Path, display: str) -> Question:
     slug = path.stem
     if not SLUG_RE.fullmatch(slug):
         problems.append(
-            Problem(display, None, "file name",
-                    f"'{slug}' is not a valid slug: use lowercase a-z, 0-9 and '-', at most 80 characters")
+            Problem(
+                display,
+                None,
+                "file name",
+                f"'{slug}' is not a valid slug: use lowercase a-z, 0-9 and '-', "
+                "at most 80 characters",
+            )
         )
     loaded = read_yaml(path, display)
     if loaded.data is None:
-        raise YamlError([*problems, Problem(display, 1, "question", "file is empty; a question is required")])
+        raise YamlError(
+            [*problems, Problem(display, 1, "question", "file is empty; a question is required")]
+        )
     if not isinstance(loaded.data, dict):
-        raise YamlError([*problems, Problem(display, 1, "", "must be a mapping with a 'question' key")])
+        raise YamlError(
+            [*problems, Problem(display, 1, "", "must be a mapping with a 'question' key")]
+        )
     try:
         parsed = QuestionFile.model_validate(loaded.data)
     except ValidationError as exc:
@@ -121,7 +138,12 @@ def load_questions(folder: Path, root: Path | None = None) -> QuestionSet:
         display = str(path.relative_to(root)) if root and path.is_relative_to(root) else str(path)
         if path.stem in seen:
             problems.append(
-                Problem(display, None, "file name", f"duplicate slug '{path.stem}' (also {seen[path.stem]})")
+                Problem(
+                    display,
+                    None,
+                    "file name",
+                    f"duplicate slug '{path.stem}' (also {seen[path.stem]})",
+                )
             )
             continue
         seen[path.stem] = display

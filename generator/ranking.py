@@ -32,10 +32,14 @@ class BM25Ranker(_Base):
 
         self._bm25s = bm25s
         self.index = bm25s.BM25(k1=k1, b=b)
-        self.index.index(bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False)
+        self.index.index(
+            bm25s.tokenize(texts, stopwords="en", show_progress=False), show_progress=False
+        )
 
     def scores(self, query: str) -> np.ndarray:
-        tokens = self._bm25s.tokenize(query, stopwords="en", return_ids=False, show_progress=False)[0]
+        tokens = self._bm25s.tokenize(query, stopwords="en", return_ids=False, show_progress=False)[
+            0
+        ]
         return np.asarray(self.index.get_scores(tokens), dtype=float)
 
 
@@ -45,7 +49,9 @@ class TfidfRanker(_Base):
     def __init__(self, texts: list[str]):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
+        self.vectorizer = TfidfVectorizer(
+            ngram_range=(1, 2), sublinear_tf=True, stop_words="english"
+        )
         self.matrix = self.vectorizer.fit_transform(texts)
 
     def scores(self, query: str) -> np.ndarray:

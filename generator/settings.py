@@ -27,7 +27,9 @@ class PathSettings(Section):
     questions: str = Field("questions", description="Folder of question YAML files.")
     docs_dir: str = Field("site_src", description="MkDocs docs_dir; drafts are written under it.")
     site_dir: str = Field("site", description="Where the built site goes.")
-    review_dir: str = Field("review", description="Escalated drafts awaiting the owner (not published).")
+    review_dir: str = Field(
+        "review", description="Escalated drafts awaiting the owner (not published)."
+    )
     cache_dir: str = Field(".cache/sovereign", description="Pipeline stage cache (diskcache).")
     mkdocs_config: str = Field("mkdocs.yml", description="MkDocs configuration file.")
 
@@ -42,6 +44,9 @@ class SearchSettings(Section):
     )
     ranker: Literal["bm25", "tfidf"] = Field(
         "bm25", description="How the local source ranks its corpus for a query."
+    )
+    local_corpus: str | None = Field(
+        None, description="JSONL corpus for the local source (default: the bundled MoE corpus)."
     )
     per_query: int = Field(20, ge=1, le=200, description="Results requested per query and source.")
     keep: int = Field(12, ge=2, le=200, description="Papers kept after merging, best first.")
@@ -58,7 +63,9 @@ class SelectSettings(Section):
 
 
 class ExtractSettings(Section):
-    max_claims: int = Field(10, ge=1, le=50, description="Most claims taken from the primary paper.")
+    max_claims: int = Field(
+        10, ge=1, le=50, description="Most claims taken from the primary paper."
+    )
 
 
 class VerifySettings(Section):
@@ -71,7 +78,9 @@ class VerifySettings(Section):
 class ReviewSettings(Section):
     backend: Literal["rules"] = Field("rules", description="Tribunal backend.")
     approve_at: float = Field(6.5, ge=0, le=10, description="Tribunal score that approves.")
-    reject_below: float = Field(4.0, ge=0, le=10, description="Tribunal score below which it rejects.")
+    reject_below: float = Field(
+        4.0, ge=0, le=10, description="Tribunal score below which it rejects."
+    )
     max_revisions: int = Field(1, ge=0, le=3, description="Revision rounds for scores in between.")
     revision_keep: int = Field(
         24, ge=2, le=400, description="Papers kept by the broader retrieval of a revision round."
@@ -136,6 +145,16 @@ def load_settings(root: Path, overrides: dict | None = None) -> Settings:
         if isinstance(target, dict):  # otherwise validation reports the file's bad section
             target[key] = value
     try:
-        return Settings.model_validate(data)
+        settings = Settings.model_validate(data)
     except ValidationError as exc:
         raise SettingsError(problems_from(exc, Settings, loaded, SETTINGS_FILE)) from None
+    corpus = settings.search.local_corpus
+    if corpus and not Path(corpus).is_absolute():
+        search = settings.search.model_copy(update={"local_corpus": str(root / corpus)})
+        settings = settings.model_copy(update={"search": search})
+    return settings
+
+
+def corpus_path(settings: Settings) -> Path | None:
+    """The local corpus file the settings name (None: the bundled corpus)."""
+    return Path(settings.search.local_corpus) if settings.search.local_corpus else None

@@ -41,7 +41,7 @@ def _message(error: dict, model: type[BaseModel]) -> str:
         given = error.get("input")
         if not isinstance(given, dict | list):
             message += f" (got {given!r})"
-    return message[0].lower() + message[1:]
+    return message[0].lower() + message[1:] if message[1:2].islower() else message
 
 
 def problems_from(

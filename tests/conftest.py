@@ -21,8 +21,9 @@ def make_project(root: Path, questions: list[str] | None = None, settings: str =
     """Copy mkdocs.yml, the hand-written pages and some question files into `root`."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
-    shutil.copytree(REPO / "site_src", root / "site_src",
-                    ignore=shutil.ignore_patterns("drafts", "index.md"))
+    shutil.copytree(
+        REPO / "site_src", root / "site_src", ignore=shutil.ignore_patterns("drafts", "index.md")
+    )
     (root / "questions").mkdir()
     for name in questions if questions is not None else SAMPLE:
         shutil.copy(REPO / "questions" / name, root / "questions" / name)

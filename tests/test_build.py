@@ -16,6 +16,10 @@ from .conftest import REPO, make_project
 LOW_BAR = "review:\n  approve_at: 4.5\n  reject_below: 2.5\n"
 
 
+def _drafts(folder: Path) -> dict[str, dict]:
+    return {p.stem: json.loads(p.read_text()) for p in folder.glob("*.json")}
+
+
 def _build(project: Path, *args: str) -> int:
     return main(["--root", str(project), "build", *args])
 
@@ -36,8 +40,8 @@ def test_build_writes_site_and_review_area(project: Path, capsys) -> None:
 def test_approved_drafts_are_published_and_escalated_are_not(tmp_path: Path) -> None:
     project = make_project(tmp_path / "p", settings=LOW_BAR)
     assert _build(project) == 0
-    drafts = {d["slug"]: d for d in (json.loads(p.read_text()) for p in (project / "site_src" / "drafts").glob("*.json"))}
-    review = {d["slug"]: d for d in (json.loads(p.read_text()) for p in (project / "review").glob("*.json"))}
+    drafts = _drafts(project / "site_src" / "drafts")
+    review = _drafts(project / "review")
     assert drafts and review, "expected both published and escalated drafts with a lower bar"
     for slug, draft in drafts.items():
         assert draft["decision"]["policy"] == "AUTO_APPROVE"
@@ -56,16 +60,18 @@ def test_preview_puts_every_draft_on_site_with_banner(project: Path) -> None:
     assert _build(project, "--preview") == 0
     pages = {p.stem: p.read_text() for p in (project / "site" / "drafts").glob("*.html")}
     assert set(pages) == {p.stem for p in (project / "questions").glob("*.yaml")}
-    for slug, html in pages.items():
+    for slug, page in pages.items():
         escalated = (project / "review" / f"{slug}.json").exists()
-        assert ("awaiting owner review" in html) == escalated
+        assert ("awaiting owner review" in page) == escalated
 
 
 def test_mismatched_pairing_is_flagged_and_matched_is_not(project: Path) -> None:
     assert _build(project, "--preview") == 0
     drafts = project / "site" / "drafts"
-    assert "Question–paper mismatch" in (drafts / "anyexperts-scaling-routing-signatures.html").read_text()
-    assert "Question–paper mismatch" not in (drafts / "anyexperts-representational-collapse.html").read_text()
+    mismatched = (drafts / "anyexperts-scaling-routing-signatures.html").read_text()
+    matched = (drafts / "anyexperts-representational-collapse.html").read_text()
+    assert "Question–paper mismatch" in mismatched
+    assert "Question–paper mismatch" not in matched
 
 
 def test_page_anatomy(project: Path) -> None:
@@ -73,13 +79,20 @@ def test_page_anatomy(project: Path) -> None:
     md = (project / "site_src" / "drafts" / "anyexperts-representational-collapse.md").read_text()
     headings = [line for line in md.splitlines() if line.startswith("## ")]
     assert headings == [
-        "## Abstract", "## 1 Introduction", "## 2 Methodology", "## 3 Results",
-        "## 4 Uncertainties", "## 5 Extracted Claims", "## Tribunal", "## Policy",
-        "## References", "## Provenance",
+        "## Abstract",
+        "## 1 Introduction",
+        "## 2 Methodology",
+        "## 3 Results",
+        "## 4 Uncertainties",
+        "## 5 Extracted Claims",
+        "## Tribunal",
+        "## Policy",
+        "## References",
+        "## Provenance",
     ]
     assert "Analysis of: [AnyExperts" in md
     assert "SOVEREIGN Research Kernel" in md
-    data = json.loads(md and (project / "site_src/drafts/anyexperts-representational-collapse.json").read_text())
+    data = _drafts(project / "site_src" / "drafts")["anyexperts-representational-collapse"]
     assert f"{len(data['rounds'][-1]['search']['papers'])} papers retrieved." in md
     # the abstract is whole, not cut mid-word
     abstract = data["selection"]["primary"]["abstract"]
@@ -105,15 +118,17 @@ def test_only_builds_one_and_keeps_the_others(project: Path, capsys) -> None:
     capsys.readouterr()
     assert _build(project, "--only", "moe-serving-offloading") == 0
     assert "1 drafts (0 computed, 1 from cache)" in capsys.readouterr().out
-    assert len(list((project / "review").glob("*.json"))) + len(
-        list((project / "site_src" / "drafts").glob("*.json"))
-    ) == 3
+    assert (
+        len(list((project / "review").glob("*.json")))
+        + len(list((project / "site_src" / "drafts").glob("*.json")))
+        == 3
+    )
     assert _build(project, "--only", "nope") == 2
 
 
 def test_rebuild_changes_no_file(project: Path) -> None:
     assert _build(project) == 0
-    generated = sorted((project / "review").glob("*")) + [project / "site_src" / "index.md"]
+    generated = [*sorted((project / "review").glob("*")), project / "site_src" / "index.md"]
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in generated}
     assert _build(project) == 0
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in generated} == before
@@ -127,8 +142,13 @@ def test_warm_build_does_not_import_pipeline_libraries(project: Path) -> None:
         "print('HEAVY=' + ','.join(heavy)); sys.exit(rc)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, "-c", script, str(project)], capture_output=True,
-                          text=True, env=env, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(project)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "HEAVY=\n" in done.stdout, done.stdout
     assert "(0 computed, 3 from cache)" in done.stdout
@@ -141,7 +161,7 @@ def test_mkdocs_strict_build_of_the_repository_config() -> None:
         pass
 
     Loader.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-    config = yaml.load((REPO / "mkdocs.yml").read_text(), Loader=Loader)  # noqa: S506
+    config = yaml.load((REPO / "mkdocs.yml").read_text(), Loader=Loader)
     assert config["theme"]["font"] is False
     assert "privacy" not in config["plugins"] and "offline" in config["plugins"]
     assert config["strict"] is True

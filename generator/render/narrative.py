@@ -13,8 +13,10 @@ def methodology(d: Draft) -> list[str]:
     """One paragraph per stage, with the numbers of this run."""
     first = d.rounds[0]
     search = first.search
-    origin = "given in the question file" if d.plan.origin == "question-file" else (
-        "derived from the question by keyphrase extraction"
+    origin = (
+        "given in the question file"
+        if d.plan.origin == "question-file"
+        else ("derived from the question by keyphrase extraction")
     )
     per_source = sum(h.hits for h in search.per_query)
     lines = [
@@ -57,7 +59,9 @@ def uncertainties(d: Draft) -> list[str]:
         notes.append(f"Source {h.source} failed for query “{h.query}”: {h.error}.")
     empty = [h for h in d.rounds[0].search.per_query if not h.error and h.hits == 0]
     if empty:
-        notes.append(f"{len(empty)} of {len(d.rounds[0].search.per_query)} queries returned nothing.")
+        notes.append(
+            f"{len(empty)} of {len(d.rounds[0].search.per_query)} queries returned nothing."
+        )
     if "local" in " ".join(d.provenance.sources):
         notes.append(
             f"Only the bundled offline corpus was searched ({d.provenance.sources[0]}); "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from ..models import Paper
-from ..settings import Settings
+from ..settings import Settings, corpus_path
 
 
 class Source(Protocol):
@@ -30,5 +30,7 @@ def make_sources(settings: Settings) -> list[Source]:
     """The sources named in the settings, in order."""
     from .local import LocalSource
 
-    registry = {"local": lambda: LocalSource(ranker=settings.search.ranker)}
+    registry = {
+        "local": lambda: LocalSource(ranker=settings.search.ranker, path=corpus_path(settings))
+    }
     return [registry[name]() for name in settings.search.sources]

@@ -23,6 +23,7 @@ def decide(
     if selection.mismatch and settings.escalate_on_mismatch:
         return Decision(
             policy="ESCALATE_TO_OWNER",
-            reason=f"{score}, but the question–paper pairing is flagged: {selection.mismatch_reasons[0]}",
+            reason=f"{score}, but the question–paper pairing is flagged: "
+            f"{selection.mismatch_reasons[0]}",
         )
     return Decision(policy="AUTO_APPROVE", reason=f"{score}: {verified}")

@@ -19,12 +19,14 @@ METHOD = "cue-phrase sentence classifier over the abstract (rules v1)"
 CONTRIBUTION = [
     r"\bwe (?:propose|introduce|present|develop|design|build|construct|formulate|release|devise)",
     r"\b(?:this|our) (?:paper|work|study) (?:proposes|introduces|presents|develops)",
-    r"\bour (?:\w+ ){0,2}(?:method|approach|model|framework|system|algorithm|design|merging|technique)\b",
+    r"\bour (?:\w+ ){0,2}"
+    r"(?:method|approach|model|framework|system|algorithm|design|merging|technique)\b",
     r"\b(?:is|are) proposed\b",
     r"\bnovel\b",
 ]
 FINDING = [
-    r"\bwe (?:show|find|found|demonstrate|observe|reveal|report|confirm|verify|prove|establish|identify)",
+    r"\bwe (?:show|find|found|demonstrate|observe|reveal|report|confirm|verify|prove|"
+    r"establish|identify)",
     r"\b(?:results?|experiments?|evaluations?|analys[ie]s|studies)\b[^.;]{0,60}?\b(?:show|indicate|demonstrate|reveal|suggest|confirm|validate|verify)",
     r"\b(?:reveals|shows|demonstrates|indicates)\b",
     r"\b(?:achiev|outperform|surpass|improv|reduc|accelerat|speedup|boost|exceed|yield|attain|saving)\w*",
@@ -38,10 +40,13 @@ BACKGROUND = [
     r"^(?:however|yet|although|while|despite)\b",
     r"\b(?:existing|prior|previous|conventional|traditional|vanilla|typical(?:ly)?|recent(?:ly)?)\b",
     r", however,",
-    r"\b(?:prone to|suffer|suffers|challeng\w*|struggle\w*|limited|bottleneck|poorly understood|drawbacks?)\b",
+    r"\b(?:prone to|suffer|suffers|challeng\w*|struggle\w*|limited|bottleneck|"
+    r"poorly understood|drawbacks?)\b",
     r"\b(?:is|are) (?:commonly|widely|often|usually)\b",
 ]
-NEVER = re.compile(r"\?|https?://|\bgithub\b|\bcode (?:is|and \w+ are) (?:publicly )?available", re.I)
+NEVER = re.compile(
+    r"\?|https?://|\bgithub\b|\bcode (?:is|and \w+ are) (?:publicly )?available", re.I
+)
 LEADING = re.compile(
     r"^(?:moreover|furthermore|additionally|in addition|finally|specifically|notably|importantly|"
     r"overall|concretely|in particular|as a result|to this end|in this (?:paper|work)),\s+",

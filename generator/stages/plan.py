@@ -38,7 +38,7 @@ def keyphrases(text: str) -> list[str]:
     for chunk in _PHRASE_BREAK.split(text):
         current: list[str] = []
         for token in _TOKEN.findall(chunk):
-            if token.lower() in stop or len(token) < 2 and not token.isdigit():
+            if token.lower() in stop or (len(token) < 2 and not token.isdigit()):
                 if current:
                     phrases.append(current)
                 current = []
@@ -67,7 +67,9 @@ def plan(question: Question, settings: PlanSettings) -> Plan:
     if question.queries:
         return Plan(queries=question.queries, origin="question-file")
     stop = _stop_words()
-    words = list(dict.fromkeys(t for t in _TOKEN.findall(question.question) if t.lower() not in stop))
+    words = list(
+        dict.fromkeys(t for t in _TOKEN.findall(question.question) if t.lower() not in stop)
+    )
     queries: list[str] = [" ".join(words[:16])] if words else [question.question]
     phrases = keyphrases(question.question)
     order = {p: question.question.find(p) for p in phrases}

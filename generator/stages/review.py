@@ -26,29 +26,65 @@ def measure(
     papers = {c.evidence.paper_id for c in verified if c.evidence}
     ratio = selection.relevance / selection.best_relevance if selection.best_relevance else 0.0
     signals = [
-        Signal(name="verified_fraction", value=len(verified) / n if n else 0.0,
-               normalized=len(verified) / n if n else 0.0, weight=0,
-               detail=f"{len(verified)} of {n} claims verified"),
-        Signal(name="mean_confidence", value=round(mean_conf, 4),
-               normalized=_clip(mean_conf / (2 * threshold)), weight=0,
-               detail=f"mean best cosine {mean_conf:.2f}; full marks at {2 * threshold:.2f}"),
-        Signal(name="strong_support", value=len(strong) / n if n else 0.0,
-               normalized=len(strong) / n if n else 0.0, weight=0,
-               detail=f"{len(strong)} of {n} claims at cosine ≥ {2 * threshold:.2f}"),
-        Signal(name="evidence_diversity", value=len(papers), normalized=_clip(len(papers) / 3),
-               weight=0, detail=f"verified claims rest on {len(papers)} distinct papers; full marks at 3"),
-        Signal(name="question_match", value=round(ratio, 4), normalized=_clip(ratio), weight=0,
-               detail=f"paper relevance {selection.relevance:.2f} vs best retrieved "
-                      f"{selection.best_relevance:.2f}"),
-        Signal(name="pairing", value=0.0 if selection.mismatch else 1.0,
-               normalized=0.0 if selection.mismatch else 1.0, weight=0,
-               detail="question–paper mismatch flagged" if selection.mismatch else "no mismatch flagged"),
-        Signal(name="retrieval_depth", value=len(search.papers),
-               normalized=_clip(len(search.papers) / search.keep), weight=0,
-               detail=f"{len(search.papers)} of {search.keep} papers retrieved"),
-        Signal(name="claim_yield", value=len(extraction.claims),
-               normalized=_clip(len(extraction.claims) / 3), weight=0,
-               detail=f"{len(extraction.claims)} claims extracted; full marks at 3"),
+        Signal(
+            name="verified_fraction",
+            value=len(verified) / n if n else 0.0,
+            normalized=len(verified) / n if n else 0.0,
+            weight=0,
+            detail=f"{len(verified)} of {n} claims verified",
+        ),
+        Signal(
+            name="mean_confidence",
+            value=round(mean_conf, 4),
+            normalized=_clip(mean_conf / (2 * threshold)),
+            weight=0,
+            detail=f"mean best cosine {mean_conf:.2f}; full marks at {2 * threshold:.2f}",
+        ),
+        Signal(
+            name="strong_support",
+            value=len(strong) / n if n else 0.0,
+            normalized=len(strong) / n if n else 0.0,
+            weight=0,
+            detail=f"{len(strong)} of {n} claims at cosine ≥ {2 * threshold:.2f}",
+        ),
+        Signal(
+            name="evidence_diversity",
+            value=len(papers),
+            normalized=_clip(len(papers) / 3),
+            weight=0,
+            detail=f"verified claims rest on {len(papers)} distinct papers; full marks at 3",
+        ),
+        Signal(
+            name="question_match",
+            value=round(ratio, 4),
+            normalized=_clip(ratio),
+            weight=0,
+            detail=f"paper relevance {selection.relevance:.2f} vs best retrieved "
+            f"{selection.best_relevance:.2f}",
+        ),
+        Signal(
+            name="pairing",
+            value=0.0 if selection.mismatch else 1.0,
+            normalized=0.0 if selection.mismatch else 1.0,
+            weight=0,
+            detail="question–paper mismatch flagged"
+            if selection.mismatch
+            else "no mismatch flagged",
+        ),
+        Signal(
+            name="retrieval_depth",
+            value=len(search.papers),
+            normalized=_clip(len(search.papers) / search.keep),
+            weight=0,
+            detail=f"{len(search.papers)} of {search.keep} papers retrieved",
+        ),
+        Signal(
+            name="claim_yield",
+            value=len(extraction.claims),
+            normalized=_clip(len(extraction.claims) / 3),
+            weight=0,
+            detail=f"{len(extraction.claims)} claims extracted; full marks at 3",
+        ),
     ]
     return {s.name: s for s in signals}
 

@@ -33,7 +33,9 @@ def merge(results: Sequence[tuple[int, list[Paper]]]) -> dict[str, tuple[Paper, 
     return merged
 
 
-async def _run_query(source: Source, index: int, query: str, limit: int) -> tuple[int, QueryHits, list[Paper]]:
+async def _run_query(
+    source: Source, index: int, query: str, limit: int
+) -> tuple[int, QueryHits, list[Paper]]:
     try:
         papers = await source.search(query, limit)
     except Exception as exc:  # a failing source is recorded, and the others go on

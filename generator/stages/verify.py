@@ -37,8 +37,13 @@ def verify(
     others = len({paper.id for _, paper in pool})
     if not claims or not pool:
         checks = tuple(ClaimCheck(claim=c, verified=False, confidence=0.0) for c in claims)
-        return Verification(checks=checks, threshold=settings.threshold, method=method,
-                            papers_compared=others, sentences_compared=len(pool))
+        return Verification(
+            checks=checks,
+            threshold=settings.threshold,
+            method=method,
+            papers_compared=others,
+            sentences_compared=len(pool),
+        )
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vectorizer = TfidfVectorizer(
@@ -59,7 +64,12 @@ def verify(
             else None
         )
         checks.append(
-            ClaimCheck(claim=claim, verified=score >= settings.threshold, confidence=score, evidence=evidence)
+            ClaimCheck(
+                claim=claim,
+                verified=score >= settings.threshold,
+                confidence=score,
+                evidence=evidence,
+            )
         )
     return Verification(
         checks=tuple(checks),

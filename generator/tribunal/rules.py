@@ -13,10 +13,16 @@ VERSION = "rules-v1"
 WEIGHTS: dict[str, tuple[str, dict[str, float]]] = {
     "SKEPTIC": (
         "what could be wrong: unsupported claims, weak support, a paper that misses the question",
-        {"verified_fraction": 0.35, "strong_support": 0.25, "pairing": 0.25, "evidence_diversity": 0.15},
+        {
+            "verified_fraction": 0.35,
+            "strong_support": 0.25,
+            "pairing": 0.25,
+            "evidence_diversity": 0.15,
+        },
     ),
     "VALIDATOR": (
-        "whether the evidence holds: how many claims are verified, how strongly, by how many papers",
+        "whether the evidence holds: how many claims are verified, how strongly, by how many "
+        "papers",
         {"verified_fraction": 0.45, "mean_confidence": 0.35, "evidence_diversity": 0.20},
     ),
     "SYNTHESIZER": (
@@ -39,13 +45,16 @@ class RulesTribunal:
     def review(self, signals: dict[str, Signal]) -> tuple[RoleReview, ...]:
         reviews = []
         for role, (focus, weights) in WEIGHTS.items():
-            used = tuple(signals[name].model_copy(update={"weight": w}) for name, w in weights.items())
+            used = tuple(
+                signals[name].model_copy(update={"weight": w}) for name, w in weights.items()
+            )
             score = round(10 * sum(s.normalized * s.weight for s in used), 1)
             weakest = min(used, key=lambda s: (s.normalized, -s.weight))
             strongest = max(used, key=lambda s: (s.normalized, s.weight))
             rationale = (
                 f"Looks at {focus}. Weakest signal: {weakest.name.replace('_', ' ')} "
-                f"({weakest.detail}). Strongest: {strongest.name.replace('_', ' ')} ({strongest.detail})."
+                f"({weakest.detail}). Strongest: {strongest.name.replace('_', ' ')} "
+                f"({strongest.detail})."
             )
             reviews.append(RoleReview(role=role, score=score, signals=used, rationale=rationale))  # type: ignore[arg-type]
         return tuple(reviews)
