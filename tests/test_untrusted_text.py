@@ -86,7 +86,8 @@ def test_payloads_in_titles_abstracts_and_evidence_render_inertly(tmp_path: Path
     )
     (project / "corpus.jsonl").write_text("\n".join(json.dumps(r) for r in corpus) + "\n")
     (project / "questions" / "hostile.yaml").write_text(
-        'question: Does sparse expert routing with load balancing improve accuracy?\npaper: "2401.00001"\n'
+        "question: Does sparse expert routing with load balancing improve accuracy?\n"
+        'paper: "2401.00001"\n'
     )
     assert main(["--root", str(project), "build", "--preview"]) == 0
     page = (project / "site" / "drafts" / "hostile.html").read_text()
