@@ -212,7 +212,7 @@ def run_question(question: Question, ctx: Context) -> Draft:
                 "extraction": extraction,
                 "search": result,
                 "verification": verification,
-                "tribunal": s.review.backend,
+                "tribunal": ctx.tribunal.describe(),
             },
             s.review.model_dump(exclude={"max_revisions", "revision_keep"}),
             TribunalResult,

@@ -69,6 +69,13 @@ class QuestionFile(BaseModel):
             raise ValueError(
                 f'YAML read the id as the number {value!r}; quote it, e.g. paper: "2303.01610"'
             )
+        if isinstance(value, str) and not re.fullmatch(ARXIV_ID, value):
+            bare = re.sub(r"v\d+$", "", value.strip().rsplit("/abs/", 1)[-1])
+            hint = f'; did you mean "{bare}"?' if re.fullmatch(ARXIV_ID, bare) else ""
+            raise ValueError(
+                f"{value!r} is not an arXiv id such as 2303.01610 or hep-th/9901001 "
+                f"(no version suffix, no URL){hint}"
+            )
         return value
 
 

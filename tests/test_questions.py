@@ -327,7 +327,12 @@ def test_unquoted_integer_id_gets_the_same_hint(folder: Path) -> None:
 def test_malformed_arxiv_id(folder: Path, bad: str) -> None:
     found = only_problems(folder, "bad-id.yaml", OK + f'paper: "{bad}"\n')
     assert len(found) == 1
-    assert found[0].startswith("questions/bad-id.yaml:2: paper: string should match pattern")
+    assert found[0].startswith(f"questions/bad-id.yaml:2: paper: {bad!r} is not an arXiv id")
+    assert "no version suffix, no URL" in found[0]
+    suggested = '; did you mean "2303.01610"?'
+    assert found[0].endswith(suggested) == (
+        bad in {"2303.01610v2", "https://arxiv.org/abs/2303.01610"}
+    )
 
 
 # --- file names -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -46,6 +47,11 @@ def environment() -> Environment:
     env.filters["href"] = lambda v: Markup(escape.url(v) or "#")
     env.filters["arxiv"] = lambda v: Markup(escape.arxiv_url(v))
     env.filters["num"] = lambda v, digits=2: Markup(f"{float(v):.{digits}f}")
+    # NOTE: confidences are truncated, not rounded, so 0.1496 reads 0.14 next to its ×
+    # under a 0.15 threshold instead of a confusing 0.15.
+    env.filters["trunc"] = lambda v, digits=2: Markup(
+        f"{math.floor(float(v) * 10**digits) / 10**digits:.{digits}f}"
+    )
     env.filters["slug"] = _slug
     env.filters["yaml_str"] = lambda v: Markup(json.dumps(escape.clean(v), ensure_ascii=False))
     return env

@@ -52,7 +52,8 @@ def measure(
             value=len(papers),
             normalized=_clip(len(papers) / 3),
             weight=0,
-            detail=f"verified claims rest on {len(papers)} distinct papers; full marks at 3",
+            detail=f"verified claims rest on {len(papers)} distinct "
+            f"paper{'' if len(papers) == 1 else 's'}; full marks at 3",
         ),
         Signal(
             name="question_match",

@@ -1,0 +1,33 @@
+"""Docs that cannot rot: every setting is in the shipped settings file and the README."""
+
+from __future__ import annotations
+
+import yaml
+
+from generator.settings import Settings
+
+from .conftest import REPO
+
+
+def test_every_setting_is_in_sovereign_yml_and_readme() -> None:
+    shipped = yaml.safe_load((REPO / "sovereign.yml").read_text())
+    readme = (REPO / "README.md").read_text()
+    for section, field in Settings.model_fields.items():
+        model = field.annotation
+        assert section in shipped, f"section {section} missing from sovereign.yml"
+        assert f"`{section}`" in readme, f"section {section} missing from README"
+        for key, info in model.model_fields.items():  # type: ignore[union-attr]
+            assert key in shipped[section], f"{section}.{key} missing from sovereign.yml"
+            assert f"`{key}`" in readme, f"{section}.{key} missing from README"
+            assert info.description, f"{section}.{key} has no description"
+
+
+def test_shipped_settings_are_the_defaults() -> None:
+    shipped = Settings.model_validate(yaml.safe_load((REPO / "sovereign.yml").read_text()))
+    assert shipped == Settings()
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    first = (REPO / "README.md").read_text().splitlines()[:4]
+    assert first[1].startswith("./run site") and first[2].startswith("./run test")
+    assert "./run test" in (REPO / ".ci" / "run").read_text()
