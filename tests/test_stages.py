@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 import pytest
 
@@ -838,3 +839,44 @@ def test_approve_with_mismatch_is_auto_approved_when_policy_allows() -> None:
         PolicySettings(escalate_on_mismatch=False),
     )
     assert decision.policy == "AUTO_APPROVE"
+
+
+# --- search: concurrency and failures ---------------------------------------------------------
+
+
+class _SlowSource:
+    """A source that takes a fixed time per query; one query fails."""
+
+    name = "slow"
+
+    def __init__(self, papers, delay: float):
+        self.papers, self.delay = papers, delay
+
+    def fingerprint(self) -> str:
+        return "slow"
+
+    async def search(self, query: str, limit: int):
+        await asyncio.sleep(self.delay)
+        if "fail" in query:
+            raise RuntimeError("HTTP 503 from slow source")
+        return list(self.papers[:limit])
+
+    async def fetch(self, paper_id: str):
+        return None
+
+
+def test_search_runs_queries_concurrently_and_records_failures() -> None:
+    papers = list(load_corpus()[:5])
+    source = _SlowSource(papers + papers[:2], delay=0.3)  # duplicates must merge
+    plan = Plan(queries=("a", "b", "c", "fail here"), origin="keyphrases")
+    question = Question(slug="q", question="How do experts route tokens?")
+    started = time.perf_counter()
+    result = asyncio.run(search(question, plan, [source], make_embedder(), per_query=10, keep=3))
+    elapsed = time.perf_counter() - started
+    assert elapsed < 0.9, f"4 queries of 0.3 s took {elapsed:.2f} s: not concurrent"
+    assert result.pool_size == 5 and len(result.papers) == 3
+    failed = [h for h in result.per_query if h.error]
+    assert len(failed) == 1 and failed[0].query == "fail here" and "503" in failed[0].error
+    assert [r.relevance for r in result.papers] == sorted(
+        (r.relevance for r in result.papers), reverse=True
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -39,7 +40,9 @@ class LocalSource:
         return f"local corpus ({len(self.papers)} arXiv records, {self.ranker_name.upper()})"
 
     async def search(self, query: str, limit: int) -> list[Paper]:
-        return [self.papers[i] for i, _ in self.ranker.top(query, limit)]
+        ranker = self.ranker  # built once, before the first query leaves for a thread
+        top = await asyncio.to_thread(ranker.top, query, limit)
+        return [self.papers[i] for i, _ in top]
 
     async def fetch(self, paper_id: str) -> Paper | None:
         return next((p for p in self.papers if p.id == paper_id), None)
