@@ -9,8 +9,14 @@ from ..tribunal import Tribunal
 VERSION = "1"
 
 
-def _clip(value: float) -> float:
-    return max(0.0, min(1.0, value))
+def _share(items: list, total: int) -> float:
+    return len(items) / total if total else 0.0
+
+
+def _signal(name: str, value: float, detail: str, scale: float = 1.0) -> Signal:
+    """A signal normalised as value / scale, clipped to [0, 1]; weights are set by the role."""
+    normalized = max(0.0, min(1.0, value / scale)) if scale else 0.0
+    return Signal(name=name, value=value, normalized=normalized, weight=0, detail=detail)
 
 
 def measure(
@@ -25,66 +31,50 @@ def measure(
     strong = [c for c in checks if c.confidence >= 2 * threshold]
     papers = {c.evidence.paper_id for c in verified if c.evidence}
     ratio = selection.relevance / selection.best_relevance if selection.best_relevance else 0.0
+    paper_s = "paper" if len(papers) == 1 else "papers"
     signals = [
-        Signal(
-            name="verified_fraction",
-            value=len(verified) / n if n else 0.0,
-            normalized=len(verified) / n if n else 0.0,
-            weight=0,
-            detail=f"{len(verified)} of {n} claims verified",
+        _signal(
+            "verified_fraction", _share(verified, n), f"{len(verified)} of {n} claims verified"
         ),
-        Signal(
-            name="mean_confidence",
-            value=round(mean_conf, 4),
-            normalized=_clip(mean_conf / (2 * threshold)),
-            weight=0,
-            detail=f"mean best cosine {mean_conf:.2f}; full marks at {2 * threshold:.2f}",
+        _signal(
+            "mean_confidence",
+            round(mean_conf, 4),
+            f"mean best cosine {mean_conf:.2f}; full marks at {2 * threshold:.2f}",
+            scale=2 * threshold,
         ),
-        Signal(
-            name="strong_support",
-            value=len(strong) / n if n else 0.0,
-            normalized=len(strong) / n if n else 0.0,
-            weight=0,
-            detail=f"{len(strong)} of {n} claims at cosine ≥ {2 * threshold:.2f}",
+        _signal(
+            "strong_support",
+            _share(strong, n),
+            f"{len(strong)} of {n} claims at cosine ≥ {2 * threshold:.2f}",
         ),
-        Signal(
-            name="evidence_diversity",
-            value=len(papers),
-            normalized=_clip(len(papers) / 3),
-            weight=0,
-            detail=f"verified claims rest on {len(papers)} distinct "
-            f"paper{'' if len(papers) == 1 else 's'}; full marks at 3",
+        _signal(
+            "evidence_diversity",
+            len(papers),
+            f"verified claims rest on {len(papers)} distinct {paper_s}; full marks at 3",
+            scale=3,
         ),
-        Signal(
-            name="question_match",
-            value=round(ratio, 4),
-            normalized=_clip(ratio),
-            weight=0,
-            detail=f"paper relevance {selection.relevance:.2f} vs best retrieved "
+        _signal(
+            "question_match",
+            round(ratio, 4),
+            f"paper relevance {selection.relevance:.2f} vs best retrieved "
             f"{selection.best_relevance:.2f}",
         ),
-        Signal(
-            name="pairing",
-            value=0.0 if selection.mismatch else 1.0,
-            normalized=0.0 if selection.mismatch else 1.0,
-            weight=0,
-            detail="question–paper mismatch flagged"
-            if selection.mismatch
-            else "no mismatch flagged",
+        _signal(
+            "pairing",
+            0.0 if selection.mismatch else 1.0,
+            "question–paper mismatch flagged" if selection.mismatch else "no mismatch flagged",
         ),
-        Signal(
-            name="retrieval_depth",
-            value=len(search.papers),
-            normalized=_clip(len(search.papers) / search.keep),
-            weight=0,
-            detail=f"{len(search.papers)} of {search.keep} papers retrieved",
+        _signal(
+            "retrieval_depth",
+            len(search.papers),
+            f"{len(search.papers)} of {search.keep} papers retrieved",
+            scale=search.keep,
         ),
-        Signal(
-            name="claim_yield",
-            value=len(extraction.claims),
-            normalized=_clip(len(extraction.claims) / 3),
-            weight=0,
-            detail=f"{len(extraction.claims)} claims extracted; full marks at 3",
+        _signal(
+            "claim_yield",
+            len(extraction.claims),
+            f"{len(extraction.claims)} claims extracted; full marks at 3",
+            scale=3,
         ),
     ]
     return {s.name: s for s in signals}
