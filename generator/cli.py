@@ -10,9 +10,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from .models import Draft, Question
 from .questions import load_questions
 from .settings import Settings, SettingsError, corpus_path, load_settings
-from .yamlsrc import Problem
+from .yamlsrc import Problem, read_yaml
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -36,7 +37,7 @@ def _report(problems: list[Problem]) -> None:
         )
 
 
-def _check_pins(questions, settings: Settings) -> list[Problem]:  # type: ignore[no-untyped-def]
+def _check_pins(root: Path, questions: list[Question], settings: Settings) -> list[Problem]:
     """Pinned papers must exist when the only source is the bundled corpus."""
     if tuple(settings.search.sources) != ("local",):
         return []
@@ -44,7 +45,13 @@ def _check_pins(questions, settings: Settings) -> list[Problem]:  # type: ignore
 
     known = {p.id for p in load_corpus(corpus_path(settings))}
     return [
-        Problem(q.path, None, "paper", f"{q.paper} is not in the local corpus; check the id")
+        Problem(
+            q.path,
+            read_yaml(root / q.path, q.path).line_of(("paper",)),
+            "paper",
+            f"{q.paper} is not in the local corpus; check the id, or remove the pin to let the "
+            "search choose",
+        )
         for q in questions
         if q.paper and q.paper not in known
     ]
@@ -54,7 +61,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Validate the settings file and every question file."""
     settings = _settings(args)
     loaded = load_questions(args.root / settings.paths.questions, args.root)
-    problems = loaded.problems + _check_pins(loaded.questions, settings)
+    problems = loaded.problems + _check_pins(args.root, loaded.questions, settings)
     if not loaded.questions and not loaded.problems:
         problems.append(
             Problem(settings.paths.questions, None, "", "no question files (*.yaml) found")
@@ -66,7 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _select(questions, only: list[str] | None):  # type: ignore[no-untyped-def]
+def _select(questions: list[Question], only: list[str] | None) -> tuple[list[Question], list[str]]:
     if not only:
         return questions, []
     by_slug = {q.slug: q for q in questions}
@@ -84,7 +91,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     loaded = load_questions(args.root / settings.paths.questions, args.root)
-    problems = loaded.problems + _check_pins(loaded.questions, settings)
+    problems = loaded.problems + _check_pins(args.root, loaded.questions, settings)
     _report(problems)
     if problems and args.strict:
         return EXIT_USAGE
@@ -107,7 +114,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     ) as progress:
         task = progress.add_task("pipeline", total=len(selected))
 
-        def advance(question, draft) -> None:  # type: ignore[no-untyped-def]
+        def advance(question: Question, draft: Draft | None) -> None:
             verdict = f"{draft.decision.policy}" if draft else "FAILED"
             progress.console.print(f"  {question.slug}: {verdict}", highlight=False)
             progress.advance(task)

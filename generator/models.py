@@ -122,12 +122,15 @@ class Selection(Model):
     mismatch_reasons: tuple[str, ...] = ()
 
 
+ClaimKind = Literal["finding", "contribution"]
+
+
 class Claim(Model):
     """A finding or contribution stated by the primary paper."""
 
     text: str
     sentence_index: int
-    kind: Literal["finding", "contribution"]
+    kind: ClaimKind
     cues: tuple[str, ...] = ()
 
 
@@ -185,10 +188,13 @@ class Signal(Model):
 Verdict = Literal["APPROVE", "REVISE", "REJECT"]
 
 
+Role = Literal["SKEPTIC", "VALIDATOR", "SYNTHESIZER"]
+
+
 class RoleReview(Model):
     """One role's score (0–10) with the signals behind it."""
 
-    role: Literal["SKEPTIC", "VALIDATOR", "SYNTHESIZER"]
+    role: Role
     score: float
     signals: tuple[Signal, ...]
     rationale: str

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -238,7 +238,7 @@ def run_question(question: Question, ctx: Context) -> Draft:
             {"plan": previous, "unverified": unverified},
             s.plan,
             Plan,
-            lambda p=previous, u=unverified: plan.revision_plan(p, u, s.plan),
+            partial(plan.revision_plan, previous, unverified, s.plan),
         )
         keep = max(s.review.revision_keep, last.search.keep)
         result = do_search(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import difflib
 import typing
-from collections.abc import Iterable
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from .yamlsrc import LoadedYaml, Problem
 
@@ -26,7 +26,7 @@ def _field_names(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str
     return list(current.model_fields) if current else []
 
 
-def _message(error: dict, model: type[BaseModel]) -> str:
+def _message(error: ErrorDetails, model: type[BaseModel]) -> str:
     loc = tuple(error["loc"])
     kind = error["type"]
     if kind == "extra_forbidden":
@@ -49,12 +49,11 @@ def problems_from(
     model: type[BaseModel],
     loaded: LoadedYaml,
     path: str,
-    skip: Iterable[str] = (),
 ) -> list[Problem]:
     """One Problem per validation error, with the line the field was written on."""
     problems = []
     for error in exc.errors():
-        loc = tuple(p for p in error["loc"] if p not in skip)
+        loc = tuple(error["loc"])
         field = ".".join(str(p) for p in loc)
         problems.append(Problem(path, loaded.line_of(loc), field, _message(error, model)))
     return problems

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..models import Claim, Extraction, Paper
+from ..models import Claim, ClaimKind, Extraction, Paper
 from ..settings import ExtractSettings
 from ..textutil import split_sentences
 
@@ -64,7 +64,7 @@ def _hits(patterns: list[str], sentence: str) -> list[str]:
     return found
 
 
-def classify(sentence: str) -> tuple[str | None, float, tuple[str, ...]]:
+def classify(sentence: str) -> tuple[ClaimKind | None, float, tuple[str, ...]]:
     """('contribution' | 'finding' | None, score, cues) for one sentence."""
     if NEVER.search(sentence) or len(sentence.split()) < 5:
         return None, 0.0, ()
@@ -74,7 +74,9 @@ def classify(sentence: str) -> tuple[str | None, float, tuple[str, ...]]:
     score = 1.5 * len(contribution) + len(finding) - 1.5 * len(background)
     if score <= 0 or not (contribution or finding):
         return None, score, tuple(background)
-    kind = "contribution" if len(contribution) * 1.5 >= len(finding) and contribution else "finding"
+    kind: ClaimKind = (
+        "contribution" if contribution and 1.5 * len(contribution) >= len(finding) else "finding"
+    )
     return kind, score, tuple(contribution + finding)
 
 
@@ -86,14 +88,14 @@ def _tidy(sentence: str) -> str:
 def extract(paper: Paper, settings: ExtractSettings) -> Extraction:
     """The paper's findings and contributions, in abstract order, at most `max_claims`."""
     sentences = split_sentences(paper.abstract)
-    scored = []
+    scored: list[tuple[float, int, ClaimKind, tuple[str, ...], str]] = []
     for index, sentence in enumerate(sentences):
         kind, score, cues = classify(sentence)
         if kind:
             scored.append((score, index, kind, cues, sentence))
     best = sorted(scored, key=lambda s: (-s[0], s[1]))[: settings.max_claims]
     claims = tuple(
-        Claim(text=_tidy(sentence), sentence_index=index, kind=kind, cues=cues)  # type: ignore[arg-type]
+        Claim(text=_tidy(sentence), sentence_index=index, kind=kind, cues=cues)
         for _, index, kind, cues, sentence in sorted(best, key=lambda s: s[1])
     )
     return Extraction(

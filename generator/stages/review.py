@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from ..models import Extraction, SearchResult, Selection, Signal, TribunalResult, Verification
+from ..models import (
+    Extraction,
+    SearchResult,
+    Selection,
+    Signal,
+    TribunalResult,
+    Verdict,
+    Verification,
+)
 from ..settings import ReviewSettings
 from ..tribunal import Tribunal
 
@@ -89,6 +97,7 @@ def review(
     """Score one round: the mean of the three roles, then the verdict by the thresholds."""
     roles = tribunal.review(signals)
     score = round(sum(r.score for r in roles) / len(roles), 1)
+    verdict: Verdict
     if score >= settings.approve_at:
         verdict = "APPROVE"
     elif score < settings.reject_below:
@@ -99,7 +108,7 @@ def review(
         round=round_index,
         roles=roles,
         score=score,
-        verdict=verdict,  # type: ignore[arg-type]
+        verdict=verdict,
         backend=tribunal.describe(),
         approve_at=settings.approve_at,
         reject_below=settings.reject_below,

@@ -53,7 +53,7 @@ def verify(
     matrix = vectorizer.fit_transform([c.text for c in claims] + sentences)
     claim_vectors, sentence_vectors = matrix[: len(claims)], matrix[len(claims) :]
     similarity = (claim_vectors @ sentence_vectors.T).toarray()
-    checks = []
+    results: list[ClaimCheck] = []
     for claim, row in zip(claims, similarity, strict=True):
         best = int(row.argmax())
         score = round(float(row[best]), 4)
@@ -63,7 +63,7 @@ def verify(
             if score > 0
             else None
         )
-        checks.append(
+        results.append(
             ClaimCheck(
                 claim=claim,
                 verified=score >= settings.threshold,
@@ -72,7 +72,7 @@ def verify(
             )
         )
     return Verification(
-        checks=tuple(checks),
+        checks=tuple(results),
         threshold=settings.threshold,
         method=method,
         papers_compared=others,

@@ -5,12 +5,12 @@ The weights are published on every page, so a reader can recompute any score.
 
 from __future__ import annotations
 
-from ..models import RoleReview, Signal
+from ..models import Role, RoleReview, Signal
 
 VERSION = "rules-v1"
 
 # role -> (focus, {signal: weight}); each role's weights sum to 1.
-WEIGHTS: dict[str, tuple[str, dict[str, float]]] = {
+WEIGHTS: dict[Role, tuple[str, dict[str, float]]] = {
     "SKEPTIC": (
         "what could be wrong: unsupported claims, weak support, a paper that misses the question",
         {
@@ -56,5 +56,5 @@ class RulesTribunal:
                 f"({weakest.detail}). Strongest: {strongest.name.replace('_', ' ')} "
                 f"({strongest.detail})."
             )
-            reviews.append(RoleReview(role=role, score=score, signals=used, rationale=rationale))  # type: ignore[arg-type]
+            reviews.append(RoleReview(role=role, score=score, signals=used, rationale=rationale))
         return tuple(reviews)
