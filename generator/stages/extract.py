@@ -13,8 +13,8 @@ from ..models import Claim, ClaimKind, Extraction, Paper
 from ..settings import ExtractSettings
 from ..textutil import split_sentences
 
-VERSION = "1"
-METHOD = "cue-phrase sentence classifier over the abstract (rules v1)"
+VERSION = "2"
+METHOD = f"cue-phrase sentence classifier over the abstract (rules v{VERSION})"
 
 CONTRIBUTION = [
     r"\bwe (?:propose|introduce|present|develop|design|build|construct|formulate|release|devise)",
@@ -37,7 +37,8 @@ FINDING = [
 BACKGROUND = [
     r"\b(?:have|has) (?:shown|become|been|emerged|attracted|gained|achieved)",
     r"\b(?:remain|remains)\b",
-    r"^(?:however|yet|although|while|despite)\b",
+    r"^(?:however|yet|although|while|despite|unfortunately)\b",
+    r"\b(?:difficult|costly|expensive|prohibitive|impractical)\b",
     r"\b(?:existing|prior|previous|conventional|traditional|vanilla|typical(?:ly)?|recent(?:ly)?)\b",
     r", however,",
     r"\b(?:prone to|suffer|suffers|challeng\w*|struggle\w*|limited|bottleneck|"
