@@ -6,6 +6,7 @@ content and a cached output is indistinguishable from a freshly computed one.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Literal
 
@@ -48,8 +49,15 @@ class Question(Model):
 # --- retrieval --------------------------------------------------------------------------
 
 
+ARXIV_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$")
+
+
 class Paper(Model):
-    """A paper record from any source. `id` is the arXiv id without version."""
+    """A paper record from any source.
+
+    `id` is the arXiv id without version when the paper has one; otherwise `s2:<paperId>` or
+    `doi:<doi>`. A paper found by several sources is merged into one record with all links.
+    """
 
     id: str
     title: str
@@ -59,6 +67,27 @@ class Paper(Model):
     categories: tuple[str, ...] = ()
     url: str = ""
     source: str = ""
+    doi: str | None = None
+    s2_url: str | None = None
+    citations: int | None = None
+
+    @property
+    def arxiv_id(self) -> str | None:
+        return self.id if ARXIV_ID_RE.fullmatch(self.id) else None
+
+    @property
+    def links(self) -> list[tuple[str, str]]:
+        """(label, url) for every place the paper can be read, arXiv first."""
+        found = []
+        if self.arxiv_id:
+            found.append(("arXiv", f"https://arxiv.org/abs/{self.arxiv_id}"))
+        if self.s2_url:
+            found.append(("Semantic Scholar", self.s2_url))
+        if self.doi:
+            found.append(("DOI", f"https://doi.org/{self.doi}"))
+        if not found and self.url:
+            found.append(("link", self.url))
+        return found
 
     @property
     def text(self) -> str:

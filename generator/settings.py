@@ -35,11 +35,14 @@ class PathSettings(Section):
 
 
 class PlanSettings(Section):
+    backend: Literal["keyphrases", "llm"] = Field(
+        "keyphrases", description="How queries are derived: keyphrases (offline) or llm."
+    )
     queries: int = Field(4, ge=1, le=12, description="Search queries derived per question.")
 
 
 class SearchSettings(Section):
-    sources: tuple[Literal["local"], ...] = Field(
+    sources: tuple[Literal["local", "arxiv", "semantic_scholar"], ...] = Field(
         ("local",), min_length=1, description="Paper sources to query, by name."
     )
     ranker: Literal["bm25", "tfidf"] = Field(
@@ -62,7 +65,16 @@ class SelectSettings(Section):
     )
 
 
+class EmbedderSettings(Section):
+    backend: Literal["tfidf", "nim"] = Field(
+        "tfidf", description="Relevance and semantic evidence scores: tfidf (offline) or nim."
+    )
+
+
 class ExtractSettings(Section):
+    backend: Literal["rules", "llm"] = Field(
+        "rules", description="Claim extraction: rules (cue phrases, offline) or llm."
+    )
     max_claims: int = Field(
         10, ge=1, le=50, description="Most claims taken from the primary paper."
     )
@@ -76,7 +88,9 @@ class VerifySettings(Section):
 
 
 class ReviewSettings(Section):
-    backend: Literal["rules"] = Field("rules", description="Tribunal backend.")
+    backend: Literal["rules", "llm"] = Field(
+        "rules", description="Tribunal backend: rules (offline rubric) or llm (three role prompts)."
+    )
     approve_at: float = Field(6.5, ge=0, le=10, description="Tribunal score that approves.")
     reject_below: float = Field(
         4.0, ge=0, le=10, description="Tribunal score below which it rejects."
@@ -99,6 +113,67 @@ class PolicySettings(Section):
     )
 
 
+class ServiceSettings(Section):
+    """How to reach one web service; every live backend has one of these."""
+
+    base_url: str = Field(description="Base URL (a mirror, proxy or test server may stand in).")
+    api_key_env: str | None = Field(
+        None, description="Environment variable holding the API key (never the key itself)."
+    )
+    timeout: float = Field(30.0, gt=0, le=600, description="Seconds before a request times out.")
+    retries: int = Field(4, ge=0, le=10, description="Retries on 429, 5xx, timeouts and resets.")
+    backoff: float = Field(
+        1.0, ge=0, le=60, description="First retry delay in seconds; doubles per retry, plus jitter."
+    )
+    max_backoff: float = Field(
+        60.0, ge=0, le=3600, description="Longest wait between retries, Retry-After included."
+    )
+    min_interval: float = Field(
+        0.0, ge=0, le=60, description="Seconds between request starts, shared by the whole build."
+    )
+    cache_ttl_days: float = Field(
+        7.0, ge=0, description="How long answers are reused from the HTTP cache (0: never cached)."
+    )
+
+
+class ArxivSettings(ServiceSettings):
+    base_url: str = "https://export.arxiv.org/api"
+    min_interval: float = 3.0
+
+
+class SemanticScholarSettings(ServiceSettings):
+    base_url: str = "https://api.semanticscholar.org/graph/v1"
+    api_key_env: str | None = "S2_API_KEY"
+    min_interval: float = 1.0
+
+
+class NimSettings(ServiceSettings):
+    base_url: str = "https://integrate.api.nvidia.com/v1"
+    api_key_env: str | None = "NVIDIA_API_KEY"
+    model: str = Field("nvidia/nv-embedqa-e5-v5", description="Embedding model.")
+    dimensions: int = Field(1024, ge=1, description="Embedding size the model returns.")
+    batch_size: int = Field(32, ge=1, le=512, description="Texts per embeddings request.")
+
+
+class LlmSettings(ServiceSettings):
+    base_url: str = "https://integrate.api.nvidia.com/v1"
+    api_key_env: str | None = "NVIDIA_API_KEY"
+    timeout: float = 120.0
+    retries: int = 3
+    model: str = Field(
+        "meta/llama-3.3-70b-instruct", description="Chat model of the OpenAI-compatible endpoint."
+    )
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    max_tokens: int = Field(1500, ge=16, le=32000, description="Longest answer requested.")
+
+
+class ServicesSettings(Section):
+    arxiv: ArxivSettings = ArxivSettings()
+    semantic_scholar: SemanticScholarSettings = SemanticScholarSettings()
+    nim: NimSettings = NimSettings()
+    llm: LlmSettings = LlmSettings()
+
+
 class Settings(Section):
     """All settings; each section is read by the stages named in its docstring."""
 
@@ -106,10 +181,33 @@ class Settings(Section):
     plan: PlanSettings = PlanSettings()
     search: SearchSettings = SearchSettings()
     select: SelectSettings = SelectSettings()
+    embedder: EmbedderSettings = EmbedderSettings()
     extract: ExtractSettings = ExtractSettings()
     verify: VerifySettings = VerifySettings()
     review: ReviewSettings = ReviewSettings()
     policy: PolicySettings = PolicySettings()
+    services: ServicesSettings = ServicesSettings()
+
+    def offline(self) -> Settings:
+        """The same settings with every backend switched to its offline default."""
+        return self.model_copy(
+            update={
+                "plan": self.plan.model_copy(update={"backend": "keyphrases"}),
+                "search": self.search.model_copy(update={"sources": ("local",)}),
+                "embedder": EmbedderSettings(),
+                "extract": self.extract.model_copy(update={"backend": "rules"}),
+                "review": self.review.model_copy(update={"backend": "rules"}),
+            }
+        )
+
+    def live_services(self) -> list[str]:
+        """Names of the web services these settings will call."""
+        used = [s for s in self.search.sources if s != "local"]
+        if self.embedder.backend == "nim":
+            used.append("nim")
+        if "llm" in (self.plan.backend, self.extract.backend, self.review.backend):
+            used.append("llm")
+        return used
 
     def digest(self) -> str:
         """Short content hash of every setting (shown in provenance)."""

@@ -3,24 +3,43 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from ..http import Services
+    from ..settings import Settings
 
 
 class Embedder(Protocol):
     name: str
 
     def describe(self) -> str:
-        """One line for the Methodology section."""
+        """One line for the Methodology section (model, dimensions)."""
         ...
 
     def similarity(self, query: str, texts: list[str]) -> list[float]:
         """Similarity in [0, 1] between `query` and each text."""
         ...
 
+    def similarity_matrix(self, queries: list[str], texts: list[str]) -> list[list[float]]:
+        """Similarity of every query (rows) to every text (columns); texts embedded once."""
+        ...
 
-def make_embedder(name: str = "tfidf", background: Path | None = None) -> Embedder:
-    """An embedder by name; `background` is the corpus that supplies document frequencies."""
+
+def make_embedder(
+    name: str = "tfidf",
+    background: Path | None = None,
+    settings: Settings | None = None,
+    services: Services | None = None,
+) -> Embedder:
+    """An embedder by name; `background` is the corpus that supplies TF-IDF document
+    frequencies; `services` gives live embedders their HTTP service."""
+    if name == "nim":
+        from .nim import NimEmbedder
+
+        if settings is None or services is None:
+            raise ValueError("the nim embedder needs settings and services")
+        return NimEmbedder(services.get("nim"), settings.services.nim)
     from .tfidf import TfidfEmbedder
 
-    registry = {"tfidf": lambda: TfidfEmbedder(background)}
-    return registry[name]()
+    return TfidfEmbedder(background)

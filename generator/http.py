@@ -1,0 +1,312 @@
+"""The one HTTP boundary: timeouts, retries with backoff, shared rate limits, response cache.
+
+Every live backend talks to the web through a `Service`. Low-level httpx errors become
+`ServiceError` here and nowhere else; API keys are read from the environment, sent only as
+headers, and redacted from every message, log line and cache key.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import json
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx
+
+from . import __version__
+from .settings import ServiceSettings, ServicesSettings
+
+log = logging.getLogger("sovereign.http")
+
+RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+USER_AGENT = f"sovereign/{__version__} (autonomous research-draft generator)"
+
+
+class ServiceError(Exception):
+    """A web service could not give a usable answer (after retries). Safe to show."""
+
+    def __init__(self, service: str, message: str):
+        super().__init__(f"{service}: {message}")
+        self.service = service
+        self.reason = message
+
+
+class RateLimiter:
+    """At most one request start per `interval` seconds, across threads and event loops."""
+
+    def __init__(self, interval: float, clock: Callable[[], float] = time.monotonic):
+        self.interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._next = 0.0
+
+    def reserve(self) -> float:
+        """Book the next slot; return how long the caller must wait for it."""
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+            return slot - now
+
+    def wait(self) -> None:
+        delay = self.reserve()
+        if delay > 0:
+            time.sleep(delay)
+
+
+class ResponseCache:
+    """HTTP answers on disk (diskcache), keyed without headers so no secret enters a key."""
+
+    def __init__(self, directory: Path):
+        import diskcache
+
+        self._cache = diskcache.Cache(str(directory))
+
+    @staticmethod
+    def key(service: str, method: str, url: str, params: Any, body: Any) -> str:
+        blob = json.dumps([service, method, url, params, body], sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def get(self, key: str) -> str | None:
+        try:
+            value = self._cache.get(key)
+        except Exception:  # an unreadable entry is a miss
+            return None
+        return value if isinstance(value, str) else None
+
+    def set(self, key: str, text: str, ttl_seconds: float | None) -> None:
+        self._cache.set(key, text, expire=ttl_seconds)
+
+    def close(self) -> None:
+        self._cache.close()
+
+
+@dataclass
+class ServiceStats:
+    """What one service cost during a build (shown in provenance and the summary)."""
+
+    requests: int = 0
+    retries: int = 0
+    cache_hits: int = 0
+    failures: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def add(self, **counts: int) -> None:
+        with self.lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+class Service:
+    """One web service: its settings, key, shared limiter, cache and statistics."""
+
+    def __init__(
+        self,
+        name: str,
+        settings: ServiceSettings,
+        *,
+        cache: ResponseCache | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.name = name
+        self.settings = settings
+        self.cache = cache
+        self.limiter = RateLimiter(settings.min_interval)
+        self.stats = ServiceStats()
+        self._sleep = sleep
+        self._client = httpx.Client(
+            base_url=settings.base_url.rstrip("/") + "/",
+            timeout=httpx.Timeout(settings.timeout),
+            transport=transport,
+            headers={"User-Agent": USER_AGENT},
+            follow_redirects=True,
+        )
+
+    @property
+    def api_key(self) -> str | None:
+        env = self.settings.api_key_env
+        value = os.environ.get(env, "").strip() if env else ""
+        return value or None
+
+    def redact(self, text: str) -> str:
+        """`text` with the API key (if any) replaced, for messages and logs."""
+        key = self.api_key
+        return text.replace(key, "***") if key else text
+
+    def _fail(self, message: str) -> ServiceError:
+        self.stats.add(failures=1)
+        return ServiceError(self.name, self.redact(message))
+
+    def request(
+        self,
+        method: Literal["GET", "POST"],
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json_body: Any = None,
+        auth: Literal["bearer", "x-api-key"] | None = None,
+        require_key: bool = False,
+        ttl_days: float | None = None,
+        parse: Callable[[str], Any] = lambda text: text,
+    ) -> Any:
+        """Send a request with retries; return `parse(body)`. Raise ServiceError on failure.
+
+        `parse` must raise ValueError on a malformed body: that counts as a retryable fault.
+        `ttl_days` overrides the cache lifetime (`float('inf')`: keep forever).
+        """
+        key = self.api_key
+        if require_key and not key:
+            raise self._fail(f"no API key: set the environment variable {self.settings.api_key_env}")
+        headers = {}
+        if key and auth == "bearer":
+            headers["Authorization"] = f"Bearer {key}"
+        elif key and auth == "x-api-key":
+            headers["x-api-key"] = key
+        ttl = self.settings.cache_ttl_days if ttl_days is None else ttl_days
+        cache_key = ResponseCache.key(self.name, method, path, params, json_body)
+        if self.cache is not None and ttl > 0:
+            cached = self.cache.get(cache_key)
+            if cached is not None:
+                try:
+                    result = parse(cached)
+                except ValueError:
+                    pass
+                else:
+                    self.stats.add(cache_hits=1)
+                    return result
+        attempts = self.settings.retries + 1
+        for attempt in range(attempts):
+            self.limiter.wait()
+            self.stats.add(requests=1)
+            retry_after = None
+            try:
+                response = self._client.request(
+                    method, path.lstrip("/"), params=params, json=json_body, headers=headers
+                )
+                body = response.text
+            except httpx.TimeoutException:
+                problem = f"timed out after {self.settings.timeout:g} s"
+            except httpx.TransportError as exc:
+                problem = f"network error ({type(exc).__name__})"
+            else:
+                status = response.status_code
+                if status in RETRY_STATUSES:
+                    problem = f"HTTP {status}"
+                    retry_after = _retry_after(response)
+                elif status in (401, 403):
+                    raise self._fail(
+                        f"HTTP {status}: the API key was refused"
+                        if key
+                        else f"HTTP {status}: an API key is needed "
+                        f"(environment variable {self.settings.api_key_env})"
+                    )
+                elif status >= 400:
+                    raise self._fail(f"HTTP {status}: {' '.join(body.split())[:200]}")
+                else:
+                    try:
+                        result = parse(body)
+                    except ValueError as exc:
+                        problem = f"malformed response ({str(exc)[:120]})"
+                    else:
+                        if self.cache is not None and ttl > 0:
+                            expire = None if ttl == float("inf") else ttl * 86400
+                            self.cache.set(cache_key, body, expire)
+                        return result
+            if attempt == attempts - 1:
+                raise self._fail(f"{problem}; gave up after {attempts} attempts")
+            delay = self.settings.backoff * 2**attempt * (1 + random.random() / 2)
+            if retry_after is not None:
+                delay = max(delay, retry_after)
+            delay = min(delay, self.settings.max_backoff)
+            self.stats.add(retries=1)
+            log.warning(
+                "%s: %s; retry %d of %d in %.1f s",
+                self.name,
+                self.redact(problem),
+                attempt + 1,
+                attempts - 1,
+                delay,
+            )
+            self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def parse_json(text: str) -> Any:
+    """JSON body, or ValueError (which the retry loop treats as a malformed answer)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"invalid JSON at character {exc.pos}") from None
+
+
+class Services:
+    """The build's web services, made on first use: one client, limiter and cache each.
+
+    `transports` lets tests (or a proxy) replace the network for a named service.
+    """
+
+    def __init__(
+        self,
+        settings: ServicesSettings,
+        cache_dir: Path | None = None,
+        transports: dict[str, httpx.BaseTransport] | None = None,
+    ):
+        self.settings = settings
+        self.cache_dir = cache_dir
+        self.transports = transports or {}
+        self._services: dict[str, Service] = {}
+        self._cache: ResponseCache | None = None
+        self._lock = threading.Lock()
+
+    def get(self, name: Literal["arxiv", "semantic_scholar", "nim", "llm"]) -> Service:
+        with self._lock:
+            if name not in self._services:
+                if self._cache is None and self.cache_dir is not None:
+                    self._cache = ResponseCache(self.cache_dir)
+                self._services[name] = Service(
+                    name,
+                    getattr(self.settings, name),
+                    cache=self._cache,
+                    transport=self.transports.get(name),
+                )
+            return self._services[name]
+
+    def stats(self) -> dict[str, ServiceStats]:
+        return {name: service.stats for name, service in self._services.items()}
+
+    def close(self) -> None:
+        for service in self._services.values():
+            service.close()
+        if self._cache is not None:
+            self._cache.close()
