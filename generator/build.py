@@ -15,14 +15,16 @@ import logging
 import os
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import StageCache
 from .models import Draft, Question
 from .outputs import prune, swap_directory, write_text
-from .pipeline import Context, PipelineError, run_question
+from .pipeline import Context, PipelineError, run_counted
 from .render.markdown import render_draft, render_index, render_json, render_review_queue
 from .settings import Settings
 
@@ -31,12 +33,20 @@ PREVIEW_BANNER = (
 )
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A question that produced no draft, and why."""
+
+    question: Question
+    message: str
+
+
 @dataclass
 class PipelineReport:
     """What the pipeline step produced for a set of questions."""
 
     drafts: list[Draft] = field(default_factory=list)
-    failures: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
     computed: int = 0
     from_cache: int = 0
 
@@ -68,29 +78,50 @@ def run_pipeline(
     cache: StageCache,
     on_progress: Callable[[Question, Draft | None], None] | None = None,
     context: Context | None = None,
+    jobs: int = 1,
 ) -> PipelineReport:
-    """Run every question; a failing question is reported and the others go on."""
+    """Run every question, `jobs` at a time (threads: live I/O overlaps under the shared rate
+    limiters); a failing question is reported and the others go on."""
     ctx = context or Context(settings=settings, cache=cache)
     report = PipelineReport()
-    for question in questions:
-        before = sum(ctx.executed.values())
+    lock = threading.Lock()
+
+    def one(question: Question) -> None:
         draft = None
         try:
-            draft = run_question(question, ctx)
+            draft, computed = run_counted(question, ctx)
         except PipelineError as exc:
-            report.failures.append(str(exc))
+            with lock:
+                report.failures.append(Failure(question, str(exc)))
         else:
-            report.drafts.append(draft)
-            if sum(ctx.executed.values()) > before:
-                report.computed += 1
-            else:
-                report.from_cache += 1
+            with lock:
+                report.drafts.append(draft)
+                if computed:
+                    report.computed += 1
+                else:
+                    report.from_cache += 1
         if on_progress:
             on_progress(question, draft)
+
+    if jobs <= 1 or len(questions) <= 1:
+        for question in questions:
+            one(question)
+    else:
+        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="question") as pool:
+            list(pool.map(one, questions))
+    report.drafts.sort(key=lambda d: d.slug)
+    report.failures.sort(key=lambda f: f.question.slug)
     return report
 
 
-def write_drafts(root: Path, settings: Settings, drafts: list[Draft], *, preview: bool) -> None:
+def write_drafts(
+    root: Path,
+    settings: Settings,
+    drafts: list[Draft],
+    *,
+    preview: bool,
+    failures: list[Failure] | None = None,
+) -> None:
     """Write pages and JSON: published (or all, in preview) to the site, escalated to review."""
     docs = root / settings.paths.docs_dir
     public = docs / "drafts"
@@ -115,7 +146,9 @@ def write_drafts(root: Path, settings: Settings, drafts: list[Draft], *, preview
     published = [d for d in drafts if d.published]
     write_text(
         docs / "index.md",
-        render_index(published, escalated, preview=preview, title="Research drafts"),
+        render_index(
+            published, escalated, preview=preview, title="Research drafts", failed=failures or []
+        ),
     )
 
 

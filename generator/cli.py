@@ -7,13 +7,19 @@ Exit codes: 0 success; 1 a question's pipeline or the site build failed; 2 a use
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .models import Draft, Question
 from .questions import load_questions
 from .settings import Settings, SettingsError, corpus_path, load_settings
 from .yamlsrc import Problem, read_yaml
+
+if TYPE_CHECKING:
+    from .build import PipelineReport
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -23,8 +29,8 @@ def _err(message: str) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides = {"search.sources": ["local"]} if getattr(args, "offline", False) else {}
-    return load_settings(args.root, overrides)
+    settings = load_settings(args.root)
+    return settings.offline() if getattr(args, "offline", False) else settings
 
 
 def _report(problems: list[Problem]) -> None:
@@ -81,13 +87,56 @@ def _select(questions: list[Question], only: list[str] | None) -> tuple[list[Que
     return [by_slug[s] for s in only if s in by_slug], missing
 
 
-def cmd_build(args: argparse.Namespace) -> int:
-    """Run the pipeline for the questions, write drafts and index, build the site."""
+def _run_with_progress(
+    root: Path, questions: list[Question], settings: Settings, jobs: int
+) -> PipelineReport:
+    """Run the pipeline under a progress bar; print failures and what services cost."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from .build import SiteBuildError, build_site, previous_drafts, run_pipeline, write_drafts
+    from .build import run_pipeline
     from .cache import StageCache
+    from .pipeline import Context
+
+    console = Console(stderr=True)
+    cache = StageCache(root / settings.paths.cache_dir)
+    ctx = Context(settings=settings, cache=cache)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("pipeline", total=len(questions))
+
+        def advance(question: Question, draft: Draft | None) -> None:
+            verdict = f"{draft.decision.policy}" if draft else "FAILED"
+            progress.console.print(f"  {question.slug}: {verdict}", highlight=False)
+            progress.advance(task)
+
+        try:
+            report = run_pipeline(questions, settings, cache, advance, context=ctx, jobs=jobs)
+        finally:
+            cache.close()
+            if ctx.services is not None:
+                for name, stats in ctx.services.stats().items():
+                    _err(
+                        f"{name}: {stats.requests} requests, {stats.retries} retries, "
+                        f"{stats.cache_hits} answered from the HTTP cache, {stats.failures} failed"
+                    )
+                ctx.services.close()
+    for failure in report.failures:
+        _err(f"error: {failure.message}")
+    if cache.problem:
+        _err(f"warning: {cache.problem}")
+    return report
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Run the pipeline for the questions, write drafts and index, build the site."""
+    from .build import SiteBuildError, build_site, previous_drafts, write_drafts
 
     settings = _settings(args)
     loaded = load_questions(args.root / settings.paths.questions, args.root)
@@ -102,29 +151,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         _err(f"--only: no valid question named {', '.join(missing)}")
         return EXIT_USAGE
 
-    console = Console(stderr=True)
-    cache = StageCache(args.root / settings.paths.cache_dir)
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as progress:
-        task = progress.add_task("pipeline", total=len(selected))
-
-        def advance(question: Question, draft: Draft | None) -> None:
-            verdict = f"{draft.decision.policy}" if draft else "FAILED"
-            progress.console.print(f"  {question.slug}: {verdict}", highlight=False)
-            progress.advance(task)
-
-        report = run_pipeline(selected, settings, cache, on_progress=advance)
-    cache.close()
-    for failure in report.failures:
-        _err(f"error: {failure}")
-    if cache.problem:
-        _err(f"warning: {cache.problem}")
+    report = _run_with_progress(args.root, selected, settings, args.jobs)
 
     if args.only:
         # NOTE: a partial build must not drop the other drafts from the site: keep their
@@ -137,7 +164,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     else:
         drafts = report.drafts
     drafts.sort(key=lambda d: d.slug)
-    write_drafts(args.root, settings, drafts, preview=args.preview)
+    write_drafts(args.root, settings, drafts, preview=args.preview, failures=report.failures)
     print(report.summary())
     if args.no_site:
         return EXIT_USAGE if problems else (EXIT_FAILED if report.failures else EXIT_OK)
@@ -158,9 +185,6 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """Run the pipeline for one question and print its outcome (no site)."""
-    from .build import run_pipeline
-    from .cache import StageCache
-
     settings = _settings(args)
     loaded = load_questions(args.root / settings.paths.questions, args.root)
     selected, missing = _select(loaded.questions, [args.slug])
@@ -168,9 +192,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _report([p for p in loaded.problems if Path(p.path).stem == args.slug])
         _err(f"no valid question named {args.slug}")
         return EXIT_USAGE
-    report = run_pipeline(selected, settings, StageCache(args.root / settings.paths.cache_dir))
-    for failure in report.failures:
-        _err(f"error: {failure}")
+    report = _run_with_progress(args.root, selected, settings, jobs=1)
     for d in report.drafts:
         f = d.final
         print(
@@ -202,7 +224,6 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the built site locally with MkDocs' live-reloading server."""
-    import os
     import subprocess
 
     settings = _settings(args)
@@ -222,13 +243,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     """Print every setting with its current value and description."""
-    settings = _settings(args)
-    for section_name, section in settings:
-        print(f"{section_name}:")
-        for key, info in type(section).model_fields.items():
-            value = getattr(section, key)
-            shown = list(value) if isinstance(value, tuple) else value
-            print(f"  {key}: {shown!r}  # {info.description}")
+    from pydantic import BaseModel
+
+    def show(model: BaseModel, indent: str) -> None:
+        for key, info in type(model).model_fields.items():
+            value = getattr(model, key)
+            note = f"  # {info.description}" if info.description else ""
+            if isinstance(value, BaseModel):
+                print(f"{indent}{key}:{note}")
+                show(value, indent + "  ")
+            else:
+                shown = list(value) if isinstance(value, tuple) else value
+                print(f"{indent}{key}: {shown!r}{note}")
+
+    show(_settings(args), "")
     return EXIT_OK
 
 
@@ -253,6 +281,13 @@ def parser() -> argparse.ArgumentParser:
         "--preview",
         action="store_true",
         help="put every draft on the site, escalated ones with a 'not published' banner",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="questions run at once (default: the number of cores)",
     )
     p.add_argument(
         "--strict", action="store_true", help="stop before building if any question file is invalid"
@@ -284,8 +319,20 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def _log_to_stderr() -> None:
+    """Warnings (retries, fallbacks) go to the console; set up here, never at import."""
+    logger = logging.getLogger("sovereign")
+    if not any(getattr(h, "_sovereign", False) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._sovereign = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    _log_to_stderr()
     args.root = args.root.resolve()
     try:
         return int(args.func(args))

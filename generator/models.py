@@ -94,16 +94,14 @@ class Paper(Model):
         """Title and abstract, the text every relevance measure reads."""
         return f"{self.title}. {self.abstract}"
 
-    @property
-    def arxiv_url(self) -> str:
-        return self.url or f"https://arxiv.org/abs/{self.id}"
-
 
 class Plan(Model):
     """Output of `plan`: the search queries and where they came from."""
 
     queries: tuple[str, ...]
-    origin: Literal["question-file", "keyphrases"]
+    origin: Literal["question-file", "keyphrases", "llm"]
+    model: str | None = None
+    failures: tuple[str, ...] = ()
 
 
 class QueryHits(Model):
@@ -133,6 +131,7 @@ class SearchResult(Model):
     keep: int
     sources: tuple[str, ...]
     relevance_model: str
+    failures: tuple[str, ...] = ()
 
 
 class Selection(Model):
@@ -170,6 +169,7 @@ class Extraction(Model):
     sentences: int
     background_skipped: int
     method: str
+    failures: tuple[str, ...] = ()
 
 
 class Evidence(Model):
@@ -188,6 +188,7 @@ class ClaimCheck(Model):
     verified: bool
     confidence: float
     evidence: Evidence | None = None
+    semantic: float | None = None
 
 
 class Verification(Model):
@@ -198,6 +199,8 @@ class Verification(Model):
     method: str
     papers_compared: int
     sentences_compared: int
+    semantic_method: str | None = None
+    failures: tuple[str, ...] = ()
 
     @property
     def verified_count(self) -> int:
@@ -237,6 +240,7 @@ class TribunalResult(Model):
     score: float
     verdict: Verdict
     backend: str
+    failures: tuple[str, ...] = ()
     approve_at: float
     reject_below: float
 
@@ -299,6 +303,20 @@ class Draft(Model):
     @property
     def final(self) -> Round:
         return self.rounds[-1]
+
+    @property
+    def failures(self) -> list[str]:
+        """Everything that failed while this draft was made, in pipeline order, once each."""
+        found = [*self.plan.failures]
+        for r in self.rounds:
+            found += [
+                f"{h.source} failed for query “{h.query}”: {h.error}"
+                for h in r.search.per_query
+                if h.error
+            ]
+            found += [*r.search.failures, *r.verification.failures, *r.tribunal.failures]
+        found += self.extraction.failures
+        return list(dict.fromkeys(found))
 
     @property
     def published(self) -> bool:

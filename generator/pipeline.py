@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property, partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -20,6 +21,7 @@ from .models import (
     Decision,
     Draft,
     Extraction,
+    Paper,
     Plan,
     Provenance,
     Question,
@@ -32,6 +34,13 @@ from .models import (
 )
 from .settings import Settings, corpus_path
 from .stages import decide, extract, plan, review, search, select, verify
+
+if TYPE_CHECKING:
+    from .embedders import Embedder
+    from .http import Services
+    from .llm.client import LlmClient
+    from .sources import Source
+    from .tribunal import Tribunal
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,30 +57,77 @@ def now() -> datetime:
 
 @dataclass
 class Context:
-    """What every question's run shares: settings, cache, backends, counters."""
+    """What every question's run shares: settings, cache, backends (made on first use, so a
+    warm build imports and contacts nothing), and thread-safe counters."""
 
     settings: Settings
     cache: StageCache
+    services: Services | None = None
     executed: Counter[str] = field(default_factory=Counter)
     reused: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, counter: Counter[str], name: str) -> None:
+        with self._lock:
+            counter[name] += 1
+
+    def _services(self) -> Services:
+        with self._lock:
+            if self.services is None:
+                from .http import Services
+
+                http_cache = self.cache.directory / "http" if self.cache.directory else None
+                self.services = Services(self.settings.services, http_cache)
+            return self.services
 
     @cached_property
-    def sources(self) -> list[Any]:
+    def sources(self) -> list[Source]:
         from .sources import make_sources
 
-        return make_sources(self.settings)
+        return make_sources(self.settings, self._services)
 
     @cached_property
-    def embedder(self) -> Any:
+    def embedder(self) -> Embedder:
+        from .embedders import make_embedder
+
+        name = self.settings.embedder.backend
+        services = self._services() if name != "tfidf" else None
+        return make_embedder(name, corpus_path(self.settings), self.settings, services)
+
+    @cached_property
+    def offline_embedder(self) -> Embedder:
         from .embedders import make_embedder
 
         return make_embedder("tfidf", corpus_path(self.settings))
 
     @cached_property
-    def tribunal(self) -> Any:
+    def llm(self) -> LlmClient | None:
+        if "llm" not in self.settings.live_services():
+            return None
+        from .llm.client import LlmClient
+
+        return LlmClient(self._services().get("llm"), self.settings.services.llm)
+
+    @cached_property
+    def tribunal(self) -> Tribunal:
         from .tribunal import make_tribunal
 
-        return make_tribunal(self.settings.review.backend)
+        backend = self.settings.review.backend
+        return make_tribunal(backend, self.llm if backend == "llm" else None)
+
+    def backend(self, stage: str) -> str:
+        """Which backend (and model, prompt version) a stage uses: part of its cache key."""
+        s = self.settings
+        llm = self.llm
+        if stage == "plan" and s.plan.backend == "llm" and llm:
+            return f"{llm.describe()} {llm.prompt_version('plan')}"
+        if stage == "extract" and s.extract.backend == "llm" and llm:
+            return f"{llm.describe()} {llm.prompt_version('extract')}"
+        if stage in ("search", "verify") and s.embedder.backend != "tfidf":
+            return self.embedder.describe()
+        if stage == "review":
+            return self.tribunal.describe()
+        return "offline"
 
     def source_fingerprints(self) -> list[str]:
         return [s.fingerprint() for s in self.sources]
@@ -84,6 +140,7 @@ class _Run:
         self.ctx = ctx
         self.stages: list[StageRun] = []
         self.times: list[datetime] = []
+        self.computed = 0
 
     def stage(
         self,
@@ -104,7 +161,7 @@ class _Run:
             except Exception:  # an entry from an older model shape: recompute it
                 pass
             else:
-                self.ctx.reused[name] += 1
+                self.ctx.count(self.ctx.reused, name)
                 self._record(record)
                 return result
         started = time.perf_counter()
@@ -116,16 +173,24 @@ class _Run:
             seconds=round(time.perf_counter() - started, 3),
             ran_at=now().isoformat(),
         )
-        self.ctx.executed[name] += 1
-        self.ctx.cache.set(
-            key, {"output": result.model_dump(mode="json"), "run": record.model_dump()}
-        )
+        self.ctx.count(self.ctx.executed, name)
+        self.computed += 1
+        # NOTE: an output made while a live backend failed is not cached, so the next build
+        # tries the service again instead of repeating the failure forever.
+        if not getattr(result, "failures", ()) and not _has_query_errors(result):
+            self.ctx.cache.set(
+                key, {"output": result.model_dump(mode="json"), "run": record.model_dump()}
+            )
         self._record(record)
         return result
 
     def _record(self, record: StageRun) -> None:
         self.stages.append(record)
         self.times.append(datetime.fromisoformat(record.ran_at))
+
+
+def _has_query_errors(result: BaseModel) -> bool:
+    return isinstance(result, SearchResult) and any(h.error for h in result.per_query)
 
 
 def _dump(value: Any) -> Any:
@@ -138,6 +203,11 @@ def _dump(value: Any) -> Any:
 
 def run_question(question: Question, ctx: Context) -> Draft:
     """Run plan → search → select → extract → verify → review (→ revision) → decide."""
+    return run_counted(question, ctx)[0]
+
+
+def run_counted(question: Question, ctx: Context) -> tuple[Draft, int]:
+    """The draft, and how many of its stages were computed (0: all from the cache)."""
     s = ctx.settings
     run = _Run(ctx)
     fingerprints = ctx.source_fingerprints()
@@ -146,9 +216,9 @@ def run_question(question: Question, ctx: Context) -> Draft:
         "plan",
         plan.VERSION,
         {"question": question.question, "queries": list(question.queries)},
-        s.plan,
+        {**s.plan.model_dump(), "backend": ctx.backend("plan")},
         Plan,
-        lambda: plan.plan(question, s.plan),
+        lambda: plan.plan(question, s.plan, ctx.llm if s.plan.backend == "llm" else None),
     )
 
     def do_search(p: Plan, keep: int, per_query: int, name: str = "search") -> SearchResult:
@@ -159,13 +229,19 @@ def run_question(question: Question, ctx: Context) -> Draft:
                 "question": question.question,
                 "plan": p,
                 "sources": fingerprints,
-                "embedder": "tfidf",
+                "embedder": ctx.backend("search"),
             },
             {"keep": keep, "per_query": per_query},
             SearchResult,
             lambda: asyncio.run(
                 search.search(
-                    question, p, ctx.sources, ctx.embedder, per_query=per_query, keep=keep
+                    question,
+                    p,
+                    ctx.sources,
+                    ctx.embedder,
+                    per_query=per_query,
+                    keep=keep,
+                    fallback=ctx.offline_embedder,
                 )
             ),
         )
@@ -188,10 +264,13 @@ def run_question(question: Question, ctx: Context) -> Draft:
         "extract",
         extract.VERSION,
         {"paper": selection.primary},
-        s.extract,
+        {**s.extract.model_dump(), "backend": ctx.backend("extract")},
         Extraction,
-        lambda: extract.extract(selection.primary, s.extract),
+        lambda: extract.extract(
+            selection.primary, s.extract, ctx.llm if s.extract.backend == "llm" else None
+        ),
     )
+    semantic = ctx.embedder if s.embedder.backend != "tfidf" else None
 
     def do_round(index: int, result: SearchResult, note: str) -> Round:
         papers = [r.paper for r in result.papers]
@@ -199,9 +278,9 @@ def run_question(question: Question, ctx: Context) -> Draft:
             "verify",
             verify.VERSION,
             {"claims": extraction.claims, "papers": papers, "primary": selection.primary},
-            s.verify,
+            {**s.verify.model_dump(), "embedder": ctx.backend("verify")},
             Verification,
-            lambda: verify.verify(extraction.claims, papers, selection.primary, s.verify),
+            lambda: verify.verify(extraction.claims, papers, selection.primary, s.verify, semantic),
         )
         tribunal = run.stage(
             "review",
@@ -212,7 +291,7 @@ def run_question(question: Question, ctx: Context) -> Draft:
                 "extraction": extraction,
                 "search": result,
                 "verification": verification,
-                "tribunal": ctx.tribunal.describe(),
+                "tribunal": ctx.backend("review"),
             },
             s.review.model_dump(exclude={"max_revisions", "revision_keep"}),
             TribunalResult,
@@ -221,6 +300,7 @@ def run_question(question: Question, ctx: Context) -> Draft:
                 review.measure(selection, extraction, result, verification),
                 ctx.tribunal,
                 s.review,
+                _brief(question, selection.primary, verification),
             ),
         )
         return Round(
@@ -251,66 +331,116 @@ def run_question(question: Question, ctx: Context) -> Draft:
         )
         rounds.append(do_round(len(rounds), result, note))
 
-    final = rounds[-1]
-    decision = run.stage(
-        "decide",
-        decide.VERSION,
-        {"tribunal": final.tribunal, "selection": selection, "verification": final.verification},
-        s.policy,
-        Decision,
-        lambda: decide.decide(final.tribunal, selection, final.verification, s.policy),
-    )
-    sources = tuple(src.describe() for src in ctx.sources)
-    provenance = Provenance(
-        generator_version=__version__,
-        sources=sources,
-        corpus=", ".join(fingerprints),
-        relevance_model=first.relevance_model,
-        extractor=extraction.method,
-        verifier=final.verification.method,
-        tribunal=final.tribunal.backend,
-        settings_hash=s.digest(),
-        stages=tuple(run.stages),
-    )
-    return Draft(
+    partial_draft = Draft(
         slug=question.slug,
         question=question,
         plan=the_plan,
         selection=selection,
         extraction=extraction,
         rounds=tuple(rounds),
-        decision=decision,
-        ran_on=max(run.times).date() if run.times else date.today(),
-        provenance=provenance,
+        decision=Decision(policy="ESCALATE_TO_OWNER", reason="pending"),
+        ran_on=date.today(),
+        provenance=_provenance(ctx, first, extraction, rounds[-1], run.stages),
     )
+    failures = partial_draft.failures
+    final = rounds[-1]
+    decision = run.stage(
+        "decide",
+        decide.VERSION,
+        {
+            "tribunal": final.tribunal,
+            "selection": selection,
+            "verification": final.verification,
+            "failures": failures,
+        },
+        s.policy,
+        Decision,
+        lambda: decide.decide(final.tribunal, selection, final.verification, s.policy, failures),
+    )
+    draft = partial_draft.model_copy(
+        update={
+            "decision": decision,
+            "ran_on": max(run.times).date() if run.times else date.today(),
+            "provenance": _provenance(ctx, first, extraction, final, run.stages),
+        }
+    )
+    return draft, run.computed
+
+
+def _brief(question: Question, primary: Paper, verification: Verification) -> Any:
+    from .tribunal import Brief
+
+    return Brief(question=question.question, paper_title=primary.title, checks=verification.checks)
+
+
+def _provenance(
+    ctx: Context,
+    first: SearchResult,
+    extraction: Extraction,
+    final: Round,
+    stages: list[StageRun],
+) -> Provenance:
+    return Provenance(
+        generator_version=__version__,
+        sources=tuple(_describe(src) for src in ctx.sources),
+        corpus=", ".join(ctx.source_fingerprints()),
+        relevance_model=first.relevance_model,
+        extractor=extraction.method,
+        verifier=final.verification.method,
+        tribunal=final.tribunal.backend,
+        settings_hash=ctx.settings.digest(),
+        stages=tuple(stages),
+    )
+
+
+def _describe(source: Source) -> str:
+    describe = getattr(source, "describe", None)
+    return describe() if callable(describe) else source.name
 
 
 def _select(question: Question, result: SearchResult, ctx: Context) -> Selection:
     pinned = None
     corpus_rank = None
+    problems: list[str] = []
     if question.paper:
+        from .http import ServiceError
+
         pinned = next((r.paper for r in result.papers if r.paper.id == question.paper), None)
         for source in ctx.sources:
             if pinned is None:
-                pinned = asyncio.run(source.fetch(question.paper))
-            if corpus_rank is None and hasattr(source, "rank_of"):
-                corpus_rank = source.rank_of(question.question, question.paper)
+                try:
+                    pinned = asyncio.run(source.fetch(question.paper))
+                except ServiceError as exc:
+                    problems.append(str(exc))
+            rank_of = getattr(source, "rank_of", None)
+            if corpus_rank is None and rank_of is not None:
+                corpus_rank = rank_of(question.question, question.paper)
         if pinned is None:
+            why = f" ({'; '.join(problems)})" if problems else ""
             raise PipelineError(
                 f"{question.path}: paper: {question.paper} was not found in any source "
-                f"({', '.join(s.name for s in ctx.sources)}); check the id or remove the pin"
+                f"({', '.join(s.name for s in ctx.sources)}){why}; check the id or remove the pin"
             )
     from .corpus import load_corpus
+    from .http import ServiceError
 
-    try:
+    def choose(embedder: Embedder) -> Selection:
         return select.select(
             question,
             result,
             pinned,
             load_corpus(corpus_path(ctx.settings)),
             corpus_rank,
-            ctx.embedder,
+            embedder,
             ctx.settings.select,
         )
+
+    try:
+        try:
+            return choose(ctx.embedder)
+        except ServiceError:  # the search already recorded this embedder's failure
+            return choose(ctx.offline_embedder)
     except select.SelectError as exc:
-        raise PipelineError(f"{question.path}: {exc}") from None
+        failed = [f"{h.source}: {h.error}" for h in result.per_query if h.error]
+        why = f" (sources failed: {'; '.join(dict.fromkeys(failed))})" if failed else ""
+        raise PipelineError(f"{question.path}: {exc}{why}") from None

@@ -123,7 +123,10 @@ class ServiceSettings(Section):
     timeout: float = Field(30.0, gt=0, le=600, description="Seconds before a request times out.")
     retries: int = Field(4, ge=0, le=10, description="Retries on 429, 5xx, timeouts and resets.")
     backoff: float = Field(
-        1.0, ge=0, le=60, description="First retry delay in seconds; doubles per retry, plus jitter."
+        1.0,
+        ge=0,
+        le=60,
+        description="First retry delay in seconds; doubles per retry, plus jitter.",
     )
     max_backoff: float = Field(
         60.0, ge=0, le=3600, description="Longest wait between retries, Retry-After included."
@@ -168,10 +171,12 @@ class LlmSettings(ServiceSettings):
 
 
 class ServicesSettings(Section):
-    arxiv: ArxivSettings = ArxivSettings()
-    semantic_scholar: SemanticScholarSettings = SemanticScholarSettings()
-    nim: NimSettings = NimSettings()
-    llm: LlmSettings = LlmSettings()
+    arxiv: ArxivSettings = Field(ArxivSettings(), description="arXiv export API (Atom).")
+    semantic_scholar: SemanticScholarSettings = Field(
+        SemanticScholarSettings(), description="Semantic Scholar Academic Graph API."
+    )
+    nim: NimSettings = Field(NimSettings(), description="NVIDIA NIM embeddings endpoint.")
+    llm: LlmSettings = Field(LlmSettings(), description="OpenAI-compatible chat completions.")
 
 
 class Settings(Section):
@@ -202,7 +207,7 @@ class Settings(Section):
 
     def live_services(self) -> list[str]:
         """Names of the web services these settings will call."""
-        used = [s for s in self.search.sources if s != "local"]
+        used: list[str] = [s for s in self.search.sources if s != "local"]
         if self.embedder.backend == "nim":
             used.append("nim")
         if "llm" in (self.plan.backend, self.extract.backend, self.review.backend):

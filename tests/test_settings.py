@@ -73,7 +73,8 @@ def test_bad_literal_names_the_allowed_values(tmp_path: Path) -> None:
 def test_unknown_source_names_the_list_item(tmp_path: Path) -> None:
     write(tmp_path, "search:\n  sources:\n    - local\n    - arxive\n")
     assert problems_of(tmp_path) == [
-        "sovereign.yml:4: search.sources.1: input should be 'local' (got 'arxive')"
+        "sovereign.yml:4: search.sources.1: input should be 'local', 'arxiv' or "
+        "'semantic_scholar' (got 'arxive')"
     ]
 
 

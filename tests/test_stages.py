@@ -43,6 +43,7 @@ from generator.stages.search import search
 from generator.stages.select import SelectError, named_terms, select
 from generator.stages.verify import evidence_sentences, verify
 from generator.textutil import split_sentences
+from generator.tribunal import Brief, Votes
 from generator.tribunal.rules import WEIGHTS, RulesTribunal
 
 ANYEXPERTS = "2511.18314"
@@ -688,7 +689,7 @@ def uniform_signals(value: float) -> dict[str, Signal]:
 def test_rules_tribunal_scores_are_ten_times_the_weighted_sum(
     value: float, expected: float
 ) -> None:
-    reviews = RulesTribunal().review(uniform_signals(value))
+    reviews = RulesTribunal().score(uniform_signals(value))
     assert [r.role for r in reviews] == ["SKEPTIC", "VALIDATOR", "SYNTHESIZER"]
     assert [r.score for r in reviews] == [expected] * 3
     for r in reviews:
@@ -700,10 +701,13 @@ def test_rules_tribunal_weighs_one_signal_by_its_weight() -> None:
     signals["verified_fraction"] = signals["verified_fraction"].model_copy(
         update={"normalized": 1.0}
     )
-    scores = {r.role: r.score for r in RulesTribunal().review(signals)}
+    scores = {r.role: r.score for r in RulesTribunal().score(signals)}
     assert scores == {"SKEPTIC": 3.5, "VALIDATOR": 4.5, "SYNTHESIZER": 0.0}
-    skeptic = next(r for r in RulesTribunal().review(signals) if r.role == "SKEPTIC")
+    skeptic = next(r for r in RulesTribunal().score(signals) if r.role == "SKEPTIC")
     assert "Strongest: verified fraction" in skeptic.rationale
+
+
+BRIEF = Brief(question="q", paper_title="t", checks=())
 
 
 class FixedTribunal:
@@ -717,11 +721,13 @@ class FixedTribunal:
     def describe(self) -> str:
         return "fixed scores"
 
-    def review(self, signals: dict[str, Signal]) -> tuple[RoleReview, ...]:
+    def review(self, signals: dict[str, Signal], brief: Brief) -> Votes:
         roles = ("SKEPTIC", "VALIDATOR", "SYNTHESIZER")
-        return tuple(
-            RoleReview(role=role, score=score, signals=(), rationale="-")  # type: ignore[arg-type]
-            for role, score in zip(roles, self.scores, strict=True)
+        return Votes(
+            roles=tuple(
+                RoleReview(role=role, score=score, signals=(), rationale="-")  # type: ignore[arg-type]
+                for role, score in zip(roles, self.scores, strict=True)
+            )
         )
 
 
@@ -739,7 +745,7 @@ class FixedTribunal:
     ],
 )
 def test_verdict_thresholds(scores: tuple[float, ...], verdict: str) -> None:
-    result = review(1, {}, FixedTribunal(*scores), ReviewSettings())
+    result = review(1, {}, FixedTribunal(*scores), ReviewSettings(), BRIEF)
     assert result.verdict == verdict
     assert result.score == round(sum(scores) / 3, 1)
     assert result.round == 1
@@ -749,9 +755,9 @@ def test_verdict_thresholds(scores: tuple[float, ...], verdict: str) -> None:
 
 def test_verdict_thresholds_follow_the_settings() -> None:
     strict = ReviewSettings(approve_at=8.0, reject_below=7.0)
-    assert review(0, {}, FixedTribunal(7.5, 7.5, 7.5), strict).verdict == "REVISE"
-    assert review(0, {}, FixedTribunal(6.9, 6.9, 6.9), strict).verdict == "REJECT"
-    assert review(0, {}, FixedTribunal(8.0, 8.0, 8.0), strict).verdict == "APPROVE"
+    assert review(0, {}, FixedTribunal(7.5, 7.5, 7.5), strict, BRIEF).verdict == "REVISE"
+    assert review(0, {}, FixedTribunal(6.9, 6.9, 6.9), strict, BRIEF).verdict == "REJECT"
+    assert review(0, {}, FixedTribunal(8.0, 8.0, 8.0), strict, BRIEF).verdict == "APPROVE"
 
 
 def test_review_with_the_rules_tribunal_end_to_end() -> None:
@@ -761,7 +767,7 @@ def test_review_with_the_rules_tribunal_end_to_end() -> None:
         search_of([PRIMARY] * 12),
         verification_of([check(0.9, "A"), check(0.8, "B"), check(0.7, "C")]),
     )
-    result = review(0, signals, RulesTribunal(), ReviewSettings())
+    result = review(0, signals, RulesTribunal(), ReviewSettings(), BRIEF)
     assert result.score == 10.0
     assert result.verdict == "APPROVE"
 

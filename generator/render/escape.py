@@ -37,8 +37,3 @@ def url(value: str) -> str:
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return ""
     return quote(value, safe=":/?#=&%@+,;~.-_")
-
-
-def arxiv_url(paper_id: str) -> str:
-    """The abstract page of an arXiv id."""
-    return f"https://arxiv.org/abs/{quote(clean(paper_id), safe='/.')}"

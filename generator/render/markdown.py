@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -30,6 +31,12 @@ def _slug(value: str) -> Markup:
     return Markup(value)
 
 
+def _main_url(paper: Paper) -> Markup:
+    """The paper's first safe link (arXiv when it has one), or '#'."""
+    safe = [escape.url(url) for _, url in paper.links]
+    return Markup(next((u for u in safe if u), "#"))
+
+
 def _names(terms: tuple[str, ...], found: tuple[str, ...]) -> str:
     return ", ".join(f"{t} {'✓' if t in found else '×'}" for t in terms)
 
@@ -45,7 +52,8 @@ def environment() -> Environment:
         autoescape=False,
     )
     env.filters["href"] = lambda v: Markup(escape.url(v) or "#")
-    env.filters["arxiv"] = lambda v: Markup(escape.arxiv_url(v))
+    env.filters["main_url"] = _main_url
+    env.filters["ref"] = lambda pid: pid if ":" in pid else f"arXiv:{pid}"
     env.filters["num"] = lambda v, digits=2: Markup(f"{float(v):.{digits}f}")
     # NOTE: confidences are truncated, not rounded, so 0.1496 reads 0.14 next to its ×
     # under a 0.15 threshold instead of a confusing 0.15.
@@ -107,13 +115,18 @@ def render_json(draft: Draft, content_hash: str) -> str:
 
 
 def render_index(
-    published: list[Draft], escalated: list[Draft], *, preview: bool, title: str
+    published: list[Draft],
+    escalated: list[Draft],
+    *,
+    preview: bool,
+    title: str,
+    failed: Sequence[Any] = (),
 ) -> str:
-    """The home page: published drafts, then the flagged ones awaiting the owner."""
-    return (
-        environment()
-        .get_template("index.md.j2")
-        .render(published=published, escalated=escalated, preview=preview, title=title)
+    """The home page: published drafts, then the flagged ones awaiting the owner, then the
+    questions that produced no draft (`failed`: items with .question and .message)."""
+    template = environment().get_template("index.md.j2")
+    return template.render(
+        published=published, escalated=escalated, preview=preview, title=title, failed=failed
     )
 
 

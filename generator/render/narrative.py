@@ -9,15 +9,45 @@ def _quoted(items: tuple[str, ...]) -> str:
     return "; ".join(f"“{q}”" for q in items)
 
 
+def _ref(paper_id: str) -> str:
+    return f"arXiv:{paper_id}" if ":" not in paper_id else paper_id
+
+
+def _models(d: Draft) -> str:
+    """The embedding and language models that actually ran, or 'none (offline)'."""
+    semantic = d.rounds[0].verification.semantic_method
+    embedding = semantic or (
+        d.provenance.relevance_model if "TF-IDF" not in d.provenance.relevance_model else None
+    )
+    llm = [
+        stage
+        for stage, used in (
+            ("query planning", d.plan.origin == "llm"),
+            ("claim extraction", d.extraction.method.startswith("LLM")),
+            ("tribunal", d.final.tribunal.backend.startswith("LLM")),
+        )
+        if used
+    ]
+    model = d.plan.model or next(
+        (m for m in (d.extraction.method, d.final.tribunal.backend) if m.startswith("LLM")), None
+    )
+    parts = [f"embeddings: {embedding}" if embedding else "embeddings: none (offline TF-IDF)"]
+    if llm:
+        parts.append(f"language model for {', '.join(llm)}: {model}")
+    else:
+        parts.append("language model: none (offline rules)")
+    return "; ".join(parts)
+
+
 def methodology(d: Draft) -> list[str]:
     """One paragraph per stage, with the numbers of this run."""
     first = d.rounds[0]
     search = first.search
-    origin = (
-        "given in the question file"
-        if d.plan.origin == "question-file"
-        else ("derived from the question by keyphrase extraction")
-    )
+    origin = {
+        "question-file": "given in the question file",
+        "keyphrases": "derived from the question by keyphrase extraction",
+        "llm": f"written by the language model {d.plan.model}",
+    }[d.plan.origin]
     per_source = sum(h.hits for h in search.per_query)
     lines = [
         f"Search: {len(d.plan.queries)} queries {origin} — {_quoted(d.plan.queries)} — run "
@@ -25,9 +55,9 @@ def methodology(d: Draft) -> list[str]:
         f"de-duplicated into {search.pool_size} distinct papers, of which the {len(search.papers)} "
         f"most relevant to the question were kept (relevance: {d.provenance.relevance_model}).",
         (
-            f"Primary paper: pinned by the question file (arXiv:{d.selection.primary.id})."
+            f"Primary paper: pinned by the question file ({_ref(d.selection.primary.id)})."
             if d.selection.pinned
-            else f"Primary paper: the best-ranked retrieved paper (arXiv:{d.selection.primary.id})."
+            else f"Primary paper: the best-ranked retrieved paper ({_ref(d.selection.primary.id)})."
         ),
         f"Claims: {d.extraction.method}; {len(d.extraction.claims)} of {d.extraction.sentences} "
         f"abstract sentences kept as findings or contributions, {d.extraction.background_skipped} "
@@ -35,11 +65,18 @@ def methodology(d: Draft) -> list[str]:
         f"Verification: {first.verification.method}, each claim against "
         f"{first.verification.sentences_compared} sentences of the "
         f"{first.verification.papers_compared} other retrieved papers; a claim's confidence is its "
-        "best cosine, and that sentence is shown as its evidence.",
+        "best cosine, and that sentence is shown as its evidence."
+        + (
+            f" Semantic evidence scores (shown, not used to verify): "
+            f"{first.verification.semantic_method}, each claim's best cosine to any evidence "
+            "sentence."
+            if first.verification.semantic_method
+            else ""
+        ),
         f"Tribunal: {d.final.tribunal.backend}. The tribunal score = mean of the three roles; "
         f"APPROVE at ≥ {d.final.tribunal.approve_at:g}, REJECT below "
         f"{d.final.tribunal.reject_below:g}, otherwise REVISE with a revision round.",
-        "Embeddings: none (offline); language model: none (offline rules).",
+        f"Models: {_models(d)}.",
     ]
     for r in d.rounds[1:]:
         lines.append(r.note)
@@ -54,17 +91,16 @@ def uncertainties(d: Draft) -> list[str]:
     notes = []
     if d.selection.mismatch:
         notes.append("Question–paper mismatch: " + "; ".join(d.selection.mismatch_reasons) + ".")
-    failures = [h for r in d.rounds for h in r.search.per_query if h.error]
-    for h in failures:
-        notes.append(f"Source {h.source} failed for query “{h.query}”: {h.error}.")
+    for failure in d.failures:
+        notes.append(f"Failed: {failure}. This draft was built on partial data.")
     empty = [h for h in d.rounds[0].search.per_query if not h.error and h.hits == 0]
     if empty:
         notes.append(
             f"{len(empty)} of {len(d.rounds[0].search.per_query)} queries returned nothing."
         )
-    if "local" in " ".join(d.provenance.sources):
+    if d.rounds[0].search.sources == ("local",):
         notes.append(
-            f"Only the bundled offline corpus was searched ({d.provenance.sources[0]}); "
+            f"Only the offline corpus was searched ({d.provenance.sources[0]}); "
             "relevant papers outside it were not considered."
         )
     notes.append(
@@ -90,8 +126,16 @@ def uncertainties(d: Draft) -> list[str]:
     if len(d.rounds) > 1:
         scores = " → ".join(f"{r.tribunal.score:.1f}" for r in d.rounds)
         notes.append(f"The revision round changed the tribunal score {scores}.")
-    notes.append(
-        "Claims are whole abstract sentences selected by cue phrases; no language model checked "
-        "or rephrased them."
-    )
+    if d.extraction.method.startswith("LLM"):
+        notes.append(
+            "Claims were written by a language model from the abstract; each may paraphrase or "
+            "compress the paper's wording."
+        )
+    else:
+        notes.append(
+            "Claims are whole abstract sentences selected by cue phrases; no language model "
+            "checked or rephrased them."
+        )
+    if d.final.tribunal.backend.startswith("LLM"):
+        notes.append("The tribunal's scores are a language model's judgement and prompt-sensitive.")
     return notes

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol
 
 from ..models import Paper
 from ..settings import Settings, corpus_path
+
+if TYPE_CHECKING:
+    from ..http import Services
 
 
 class Source(Protocol):
@@ -26,11 +30,16 @@ class Source(Protocol):
         ...
 
 
-def make_sources(settings: Settings) -> list[Source]:
-    """The sources named in the settings, in order."""
+def make_sources(settings: Settings, services: Callable[[], Services]) -> list[Source]:
+    """The sources named in the settings, in order; live ones get their HTTP service."""
     from .local import LocalSource
 
-    registry = {
-        "local": lambda: LocalSource(ranker=settings.search.ranker, path=corpus_path(settings))
-    }
-    return [registry[name]() for name in settings.search.sources]
+    made: list[Source] = []
+    for name in settings.search.sources:
+        if name == "local":
+            made.append(LocalSource(ranker=settings.search.ranker, path=corpus_path(settings)))
+        else:
+            from .live import make_live_source
+
+            made.append(make_live_source(name, services()))
+    return made

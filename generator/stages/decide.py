@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..models import Decision, Selection, TribunalResult, Verification
 from ..settings import PolicySettings
 
-VERSION = "1"
+VERSION = "2"
 
 
 def decide(
@@ -13,13 +13,22 @@ def decide(
     selection: Selection,
     verification: Verification,
     settings: PolicySettings,
+    failures: list[str] | None = None,
 ) -> Decision:
-    """APPROVE publishes; anything else, or a flagged pairing, goes to the owner."""
+    """APPROVE publishes; anything else — a flagged pairing, or a draft built on partial data
+    because a live backend failed — goes to the owner."""
     verified = f"{verification.verified_count} of {len(verification.checks)} claims verified"
     score = f"tribunal {tribunal.verdict} {tribunal.score:.1f}/10"
+    partial = ""
+    if failures:
+        more = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        partial = f"built on partial data: {failures[0]}{more}"
     if tribunal.verdict != "APPROVE":
         rounds = f" after revision round {tribunal.round}" if tribunal.round else ""
-        return Decision(policy="ESCALATE_TO_OWNER", reason=f"{score}{rounds}: {verified}")
+        tail = f"; {partial}" if partial else ""
+        return Decision(policy="ESCALATE_TO_OWNER", reason=f"{score}{rounds}: {verified}{tail}")
+    if partial:
+        return Decision(policy="ESCALATE_TO_OWNER", reason=f"{score}, but {partial}")
     if selection.mismatch and settings.escalate_on_mismatch:
         return Decision(
             policy="ESCALATE_TO_OWNER",

@@ -8,10 +8,14 @@ understood", "existing approaches") count against it. Questions and code links n
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from ..models import Claim, ClaimKind, Extraction, Paper
 from ..settings import ExtractSettings
 from ..textutil import split_sentences
+
+if TYPE_CHECKING:
+    from ..llm.client import LlmClient
 
 VERSION = "2"
 METHOD = f"cue-phrase sentence classifier over the abstract (rules v{VERSION})"
@@ -86,7 +90,50 @@ def _tidy(sentence: str) -> str:
     return stripped[:1].upper() + stripped[1:] if stripped != sentence else sentence
 
 
-def extract(paper: Paper, settings: ExtractSettings) -> Extraction:
+def extract(paper: Paper, settings: ExtractSettings, llm: LlmClient | None = None) -> Extraction:
+    """Claims by the LLM when one is configured, else by cue phrases; a failing LLM is
+    recorded in `failures` and the cue-phrase claims are used instead."""
+    if llm is None:
+        return rule_extract(paper, settings)
+    from ..http import ServiceError
+    from ..llm.schemas import ExtractAnswer
+
+    sentences = split_sentences(paper.abstract)
+    try:
+        answer = llm.ask(
+            "extract",
+            {"title": paper.title, "abstract": paper.abstract, "max_claims": settings.max_claims},
+            ExtractAnswer,
+        )
+    except ServiceError as exc:
+        failure = f"LLM claim extraction failed ({exc}); cue-phrase claims were used instead"
+        return rule_extract(paper, settings).model_copy(update={"failures": (failure,)})
+    claims = tuple(
+        Claim(
+            text=" ".join(c.text.split()),
+            sentence_index=_closest_sentence(c.text, sentences),
+            kind=c.kind,
+            cues=("llm",),
+        )
+        for c in answer.claims[: settings.max_claims]
+    )
+    used = {c.sentence_index for c in claims}
+    return Extraction(
+        claims=claims,
+        sentences=len(sentences),
+        background_skipped=len(sentences) - len(used),
+        method=f"LLM claim extraction ({llm.describe()}, prompt {llm.prompt_version('extract')})",
+    )
+
+
+def _closest_sentence(claim: str, sentences: list[str]) -> int:
+    """Index of the abstract sentence sharing most words with an LLM-written claim."""
+    words = set(re.findall(r"\w+", claim.lower()))
+    overlaps = [len(words & set(re.findall(r"\w+", s.lower()))) for s in sentences]
+    return max(range(len(overlaps)), key=overlaps.__getitem__) if overlaps else -1
+
+
+def rule_extract(paper: Paper, settings: ExtractSettings) -> Extraction:
     """The paper's findings and contributions, in abstract order, at most `max_claims`."""
     sentences = split_sentences(paper.abstract)
     scored: list[tuple[float, int, ClaimKind, tuple[str, ...], str]] = []

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from ..models import Plan, Question
 from ..settings import PlanSettings
+
+if TYPE_CHECKING:
+    from ..llm.client import LlmClient
 
 VERSION = "1"
 
@@ -62,10 +66,29 @@ def keyphrases(text: str) -> list[str]:
     return sorted(scored, key=lambda k: (-scored[k][0], scored[k][1]))
 
 
-def plan(question: Question, settings: PlanSettings) -> Plan:
-    """Up to `settings.queries` distinct queries: the question's keywords, then phrase pairs."""
+def plan(question: Question, settings: PlanSettings, llm: LlmClient | None = None) -> Plan:
+    """The question file's queries; else the LLM's (when configured); else keyphrases.
+
+    A failing LLM is recorded in `failures` and keyphrase queries are used instead.
+    """
     if question.queries:
         return Plan(queries=question.queries, origin="question-file")
+    if llm is None:
+        return keyphrase_plan(question, settings)
+    from ..http import ServiceError
+    from ..llm.schemas import PlanAnswer
+
+    try:
+        answer = llm.ask("plan", {"question": question.question, "n": settings.queries}, PlanAnswer)
+    except ServiceError as exc:
+        failure = f"LLM query planning failed ({exc}); keyphrase queries were used instead"
+        return keyphrase_plan(question, settings).model_copy(update={"failures": (failure,)})
+    queries = list(dict.fromkeys(" ".join(q.split()) for q in answer.queries))
+    return Plan(queries=tuple(queries[: settings.queries]), origin="llm", model=llm.describe())
+
+
+def keyphrase_plan(question: Question, settings: PlanSettings) -> Plan:
+    """Up to `settings.queries` distinct queries: the question's keywords, then phrase pairs."""
     stop = _stop_words()
     words = list(
         dict.fromkeys(t for t in _TOKEN.findall(question.question) if t.lower() not in stop)

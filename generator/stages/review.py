@@ -12,7 +12,7 @@ from ..models import (
     Verification,
 )
 from ..settings import ReviewSettings
-from ..tribunal import Tribunal
+from ..tribunal import Brief, Tribunal
 
 VERSION = "1"
 
@@ -93,9 +93,11 @@ def review(
     signals: dict[str, Signal],
     tribunal: Tribunal,
     settings: ReviewSettings,
+    brief: Brief,
 ) -> TribunalResult:
     """Score one round: the mean of the three roles, then the verdict by the thresholds."""
-    roles = tribunal.review(signals)
+    votes = tribunal.review(signals, brief)
+    roles = votes.roles
     score = round(sum(r.score for r in roles) / len(roles), 1)
     verdict: Verdict
     if score >= settings.approve_at:
@@ -110,6 +112,7 @@ def review(
         score=score,
         verdict=verdict,
         backend=tribunal.describe(),
+        failures=votes.failures,
         approve_at=settings.approve_at,
         reject_below=settings.reject_below,
     )

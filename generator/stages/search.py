@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 
 from ..embedders import Embedder
+from ..http import ServiceError
 from ..models import Paper, Plan, QueryHits, Question, RankedPaper, SearchResult
 from ..sources import Source
 from ..textutil import normalize_title
@@ -13,24 +14,51 @@ from ..textutil import normalize_title
 VERSION = "1"
 
 
-def _identity(paper: Paper) -> tuple[str, str]:
-    return paper.id.lower(), normalize_title(paper.title)
+def _keys(paper: Paper) -> list[str]:
+    """Every identity of a paper: arXiv id, DOI, normalised title."""
+    keys = [f"id:{paper.id.lower()}", f"title:{normalize_title(paper.title)}"]
+    if paper.doi:
+        keys.append(f"doi:{paper.doi.lower()}")
+    return keys
 
 
-def merge(results: Sequence[tuple[int, list[Paper]]]) -> dict[str, tuple[Paper, set[int]]]:
-    """Merge per-query result lists; one entry per paper (same arXiv id or same title)."""
-    merged: dict[str, tuple[Paper, set[int]]] = {}
-    by_title: dict[str, str] = {}
+def combine(first: Paper, other: Paper) -> Paper:
+    """One record for a paper two sources returned: the arXiv id and every link are kept;
+    missing fields are filled from the other record; the longer abstract wins."""
+    primary, secondary = (other, first) if other.arxiv_id and not first.arxiv_id else (first, other)
+    update = {
+        "abstract": max(primary.abstract, secondary.abstract, key=len),
+        "authors": primary.authors or secondary.authors,
+        "published": primary.published or secondary.published,
+        "categories": primary.categories or secondary.categories,
+        "doi": primary.doi or secondary.doi,
+        "s2_url": primary.s2_url or secondary.s2_url,
+        "citations": primary.citations if primary.citations is not None else secondary.citations,
+        "source": "+".join(
+            dict.fromkeys([*primary.source.split("+"), *secondary.source.split("+")])
+        ),
+    }
+    return primary.model_copy(update=update)
+
+
+def merge(results: Sequence[tuple[int, list[Paper]]]) -> list[tuple[Paper, set[int]]]:
+    """Merge per-query result lists into one entry per paper (same arXiv id, DOI or title),
+    in order of first appearance, with the queries that found it."""
+    entries: list[tuple[Paper, set[int]]] = []
+    index: dict[str, int] = {}
     for query_index, papers in results:
         for paper in papers:
-            pid, title = _identity(paper)
-            key = pid if pid in merged else by_title.get(title, pid)
-            if key in merged:
-                merged[key][1].add(query_index)
+            at = next((index[k] for k in _keys(paper) if k in index), None)
+            if at is None:
+                entries.append((paper, {query_index}))
+                at = len(entries) - 1
             else:
-                merged[key] = (paper, {query_index})
-                by_title[title] = key
-    return merged
+                merged = combine(entries[at][0], paper)
+                entries[at] = (merged, entries[at][1] | {query_index})
+                paper = merged
+            for key in _keys(paper):
+                index.setdefault(key, at)
+    return entries
 
 
 async def _run_query(
@@ -50,6 +78,7 @@ async def search(
     embedder: Embedder,
     per_query: int,
     keep: int,
+    fallback: Embedder | None = None,
 ) -> SearchResult:
     """Retrieve for every (query, source) pair at once, then keep the `keep` most relevant."""
     jobs = [
@@ -58,9 +87,17 @@ async def search(
         for source in sources
     ]
     answers = await asyncio.gather(*jobs)
-    merged = merge([(index, papers) for index, _, papers in answers])
-    candidates = list(merged.values())
-    relevance = embedder.similarity(question.question, [paper.text for paper, _ in candidates])
+    candidates = merge([(index, papers) for index, _, papers in answers])
+    texts = [paper.text for paper, _ in candidates]
+    failures: list[str] = []
+    try:
+        relevance = embedder.similarity(question.question, texts)
+    except ServiceError as exc:
+        if fallback is None:
+            raise
+        failures.append(f"ranking by {embedder.name} failed ({exc}); ranked by {fallback.name}")
+        embedder = fallback
+        relevance = embedder.similarity(question.question, texts)
     ranked = sorted(
         (
             RankedPaper(paper=paper, relevance=score, matched_queries=tuple(sorted(hits)))
@@ -75,5 +112,6 @@ async def search(
         pool_size=len(candidates),
         keep=keep,
         sources=tuple(s.name for s in sources),
-        relevance_model=embedder.name,
+        relevance_model=embedder.describe(),
+        failures=tuple(failures),
     )

@@ -8,10 +8,14 @@ when its best cosine reaches the threshold, and that best cosine is its confiden
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..models import Claim, ClaimCheck, Evidence, Paper, Verification
 from ..settings import VerifySettings
 from ..textutil import split_sentences
+
+if TYPE_CHECKING:
+    from ..embedders import Embedder
 
 VERSION = "1"
 
@@ -29,9 +33,36 @@ def evidence_sentences(papers: Sequence[Paper], primary: Paper) -> list[tuple[st
 
 
 def verify(
+    claims: Sequence[Claim],
+    papers: Sequence[Paper],
+    primary: Paper,
+    settings: VerifySettings,
+    embedder: Embedder | None = None,
+) -> Verification:
+    """Best evidence sentence and cosine for each claim; with a semantic `embedder`, also each
+    claim's best semantic similarity to any evidence sentence (shown, not used to verify)."""
+    result = _lexical(claims, papers, primary, settings)
+    if embedder is None or not result.checks or not result.sentences_compared:
+        return result
+    from ..http import ServiceError
+
+    sentences = [s for s, _ in evidence_sentences(papers, primary)]
+    try:
+        matrix = embedder.similarity_matrix([c.text for c in claims], sentences)
+    except ServiceError as exc:
+        failure = f"semantic evidence scores are missing: {exc}"
+        return result.model_copy(update={"failures": (failure,)})
+    checks = tuple(
+        check.model_copy(update={"semantic": max(row) if row else None})
+        for check, row in zip(result.checks, matrix, strict=True)
+    )
+    return result.model_copy(update={"checks": checks, "semantic_method": embedder.describe()})
+
+
+def _lexical(
     claims: Sequence[Claim], papers: Sequence[Paper], primary: Paper, settings: VerifySettings
 ) -> Verification:
-    """Best evidence sentence and cosine for each claim."""
+    """The seeds' method: best TF-IDF cosine sentence per claim."""
     pool = evidence_sentences(papers, primary)
     method = f"TF-IDF cosine, word 1–{settings.ngram_max}-grams, verified ≥ {settings.threshold:g}"
     others = len({paper.id for _, paper in pool})

@@ -2,25 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
-from ..models import RoleReview, Signal
+from ..models import ClaimCheck, RoleReview, Signal
+
+if TYPE_CHECKING:
+    from ..llm.client import LlmClient
+
+
+@dataclass(frozen=True)
+class Brief:
+    """What a reviewer reads besides the signals: the question, the paper, the claims."""
+
+    question: str
+    paper_title: str
+    checks: tuple[ClaimCheck, ...]
+
+
+@dataclass(frozen=True)
+class Votes:
+    """The three roles' reviews, and anything that failed while getting them."""
+
+    roles: tuple[RoleReview, ...]
+    failures: tuple[str, ...] = ()
 
 
 class Tribunal(Protocol):
     name: str
 
     def describe(self) -> str:
-        """One line for the Methodology section."""
+        """One line for the Methodology section (and the stage's cache key)."""
         ...
 
-    def review(self, signals: dict[str, Signal]) -> tuple[RoleReview, ...]:
-        """SKEPTIC, VALIDATOR and SYNTHESIZER reviews of the same signals."""
+    def review(self, signals: dict[str, Signal], brief: Brief) -> Votes:
+        """SKEPTIC, VALIDATOR and SYNTHESIZER reviews of the same evidence."""
         ...
 
 
-def make_tribunal(name: str) -> Tribunal:
+def make_tribunal(name: str, llm: LlmClient | None = None) -> Tribunal:
     from .rules import RulesTribunal
 
-    registry = {"rules": RulesTribunal}
-    return registry[name]()
+    if name == "llm":
+        from .llm import LlmTribunal
+
+        if llm is None:
+            raise ValueError("the llm tribunal needs an LLM client")
+        return LlmTribunal(llm, RulesTribunal())
+    return RulesTribunal()

@@ -6,6 +6,7 @@ The weights are published on every page, so a reader can recompute any score.
 from __future__ import annotations
 
 from ..models import Role, RoleReview, Signal
+from . import Brief, Votes
 
 VERSION = "rules-v1"
 
@@ -42,7 +43,11 @@ class RulesTribunal:
             parts.append(f"{role} = 10 × ({terms})")
         return f"{VERSION}: " + "; ".join(parts)
 
-    def review(self, signals: dict[str, Signal]) -> tuple[RoleReview, ...]:
+    def review(self, signals: dict[str, Signal], brief: Brief | None = None) -> Votes:
+        return Votes(roles=self.score(signals))
+
+    def score(self, signals: dict[str, Signal]) -> tuple[RoleReview, ...]:
+        """Each role's weighted score with a rationale naming its weakest and strongest signal."""
         reviews = []
         for role, (focus, weights) in WEIGHTS.items():
             used = tuple(
