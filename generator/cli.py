@@ -241,6 +241,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return subprocess.call(cmd, env=env)
 
 
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Check each configured web service's reachability and key, one line each."""
+    from .doctor import run_checks
+    from .http import Services
+
+    settings = _settings(args)
+    names = ["arxiv", "semantic_scholar", "nim", "llm"] if args.all else settings.live_services()
+    if not names:
+        print(
+            "No web service is configured: this build runs offline. "
+            "Use --all to check every service anyway."
+        )
+        return EXIT_OK
+    no_retry = {
+        name: getattr(settings.services, name).model_copy(update={"retries": 0}) for name in names
+    }
+    services = Services(settings.services.model_copy(update=no_retry))
+    try:
+        checks = run_checks(settings, services, names)
+    finally:
+        services.close()
+    for check in checks:
+        print(check)
+    return EXIT_OK if all(c.ok for c in checks) else EXIT_FAILED
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     """Print every setting with its current value and description."""
     from pydantic import BaseModel
@@ -313,6 +339,10 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="preview the site with mkdocs serve")
     p.add_argument("--addr", default="127.0.0.1:8000")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("doctor", help="check each configured web service and its API key")
+    p.add_argument("--all", action="store_true", help="check every service, configured or not")
+    p.set_defaults(func=cmd_doctor)
 
     p = sub.add_parser("config", help="print every setting, its value and what it does")
     p.set_defaults(func=cmd_config)
