@@ -35,10 +35,11 @@ USER_AGENT = f"sovereign/{__version__} (autonomous research-draft generator)"
 class ServiceError(Exception):
     """A web service could not give a usable answer (after retries). Safe to show."""
 
-    def __init__(self, service: str, message: str):
+    def __init__(self, service: str, message: str, status: int | None = None):
         super().__init__(f"{service}: {message}")
         self.service = service
         self.reason = message
+        self.status = status  # the HTTP status of the last answer, when there was one
 
 
 class RateLimiter:
@@ -161,9 +162,9 @@ class Service:
         key = self.api_key
         return text.replace(key, "***") if key else text
 
-    def _fail(self, message: str) -> ServiceError:
+    def _fail(self, message: str, status: int | None = None) -> ServiceError:
         self.stats.add(failures=1)
-        return ServiceError(self.name, self.redact(message))
+        return ServiceError(self.name, self.redact(message), status)
 
     def request(
         self,
@@ -184,14 +185,19 @@ class Service:
         """
         key = self.api_key
         if require_key and not key:
-            raise self._fail(f"no API key: set the environment variable {self.settings.api_key_env}")
+            raise self._fail(
+                f"no API key: set the environment variable {self.settings.api_key_env}"
+            )
         headers = {}
         if key and auth == "bearer":
             headers["Authorization"] = f"Bearer {key}"
         elif key and auth == "x-api-key":
             headers["x-api-key"] = key
         ttl = self.settings.cache_ttl_days if ttl_days is None else ttl_days
-        cache_key = ResponseCache.key(self.name, method, path, params, json_body)
+        # NOTE: the key holds the full URL, so answers of another server (a mirror, a test
+        # server) given by `base_url` are never reused for this one.
+        url = self.settings.base_url.rstrip("/") + "/" + path.lstrip("/")
+        cache_key = ResponseCache.key(self.name, method, url, params, json_body)
         if self.cache is not None and ttl > 0:
             cached = self.cache.get(cache_key)
             if cached is not None:
@@ -207,6 +213,7 @@ class Service:
             self.limiter.wait()
             self.stats.add(requests=1)
             retry_after = None
+            status = None
             try:
                 response = self._client.request(
                     method, path.lstrip("/"), params=params, json=json_body, headers=headers
@@ -222,14 +229,16 @@ class Service:
                     problem = f"HTTP {status}"
                     retry_after = _retry_after(response)
                 elif status in (401, 403):
-                    raise self._fail(
-                        f"HTTP {status}: the API key was refused"
-                        if key
-                        else f"HTTP {status}: an API key is needed "
-                        f"(environment variable {self.settings.api_key_env})"
-                    )
+                    env = self.settings.api_key_env
+                    if key:
+                        why = f"the API key was refused (environment variable {env})"
+                    elif env:
+                        why = f"an API key is needed (environment variable {env})"
+                    else:
+                        why = "access refused; this service takes no key here (set api_key_env?)"
+                    raise self._fail(f"HTTP {status}: {why}", status)
                 elif status >= 400:
-                    raise self._fail(f"HTTP {status}: {' '.join(body.split())[:200]}")
+                    raise self._fail(f"HTTP {status}: {' '.join(body.split())[:200]}", status)
                 else:
                     try:
                         result = parse(body)
@@ -241,7 +250,7 @@ class Service:
                             self.cache.set(cache_key, body, expire)
                         return result
             if attempt == attempts - 1:
-                raise self._fail(f"{problem}; gave up after {attempts} attempts")
+                raise self._fail(f"{problem}; gave up after {attempts} attempts", status)
             delay = self.settings.backoff * 2**attempt * (1 + random.random() / 2)
             if retry_after is not None:
                 delay = max(delay, retry_after)

@@ -1,0 +1,344 @@
+"""The HTTP boundary against a real local server: retries, Retry-After, timeouts, broken
+bodies, key handling and redaction, the response cache and the shared rate limiter."""
+
+from __future__ import annotations
+
+import email.utils
+import itertools
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from generator.http import RateLimiter, ResponseCache, Service, ServiceError, parse_json
+from generator.settings import ServiceSettings
+
+from .fake_faults import FaultyService, Recorder, truncated
+
+KEY_ENV = "SOVEREIGN_TEST_API_KEY"
+CANARY = "canary-key-7f3a9c-do-not-leak"
+
+
+class Endpoint(FaultyService):
+    """`/v1/thing`: JSON `{"n": <request number>, "q": <query args>}`, faults on demand.
+
+    Extra fault kinds: "401", "404", "echo_key_400" (a 400 whose body repeats the x-api-key
+    header) and "echo_key_200" (a 200, not JSON, repeating it).
+    """
+
+    def __init__(self, server: HTTPServer, root: str = "/v1"):
+        super().__init__()
+        self.server = server
+        self.root = root
+        server.expect_request(f"{root}/thing").respond_with_handler(self.handle)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.port}{self.root}"
+
+    def handle(self, request: Request) -> Response:
+        fault = self.record(request)
+        body = json.dumps({"n": len(self.log), "q": dict(request.args)}).encode()
+        key = request.headers.get("x-api-key", "")
+        if fault is not None:
+            if fault.kind == "malformed":
+                return Response("{not json", status=200, content_type="application/json")
+            if fault.kind == "truncate":
+                return truncated(body, "application/json")
+            if fault.kind in ("401", "404"):
+                return Response('{"message": "no"}', status=int(fault.kind))
+            if fault.kind == "echo_key_400":
+                return Response(f"bad request with key {key}", status=400)
+            if fault.kind == "echo_key_200":
+                return Response(f"<html>your key {key}</html>", status=200)
+            special = self.generic(fault)
+            if special is not None:
+                return special
+        return Response(body, status=200, content_type="application/json")
+
+
+@pytest.fixture
+def endpoint(httpserver: HTTPServer) -> Iterator[Endpoint]:
+    fake = Endpoint(httpserver)
+    yield fake
+    fake.release()
+    httpserver.check_handler_errors()
+
+
+@pytest.fixture
+def make_service(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    made: list[Service] = []
+
+    def make(base_url: str, *, cache: ResponseCache | None = None, sleep: Any = None, **options):
+        values: dict[str, Any] = {
+            "base_url": base_url,
+            "api_key_env": KEY_ENV,
+            "retries": 2,
+            "backoff": 0.01,
+            "max_backoff": 0.05,
+            "timeout": 2.0,
+        }
+        values.update(options)
+        service = Service(
+            "thing", ServiceSettings(**values), cache=cache, sleep=sleep or Recorder()
+        )
+        made.append(service)
+        return service
+
+    yield make
+    for service in made:
+        service.close()
+
+
+def get(service: Service, **kwargs: Any) -> Any:
+    return service.request("GET", "thing", auth="x-api-key", parse=parse_json, **kwargs)
+
+
+# --- retries --------------------------------------------------------------------------
+
+
+def test_429_is_retried_after_the_retry_after_seconds(endpoint, make_service):
+    sleep = Recorder()
+    service = make_service(endpoint.base_url, sleep=sleep, retries=3, max_backoff=5)
+    endpoint.fail_429(times=2, retry_after="2")
+    assert get(service)["n"] == 3
+    assert sleep.delays == [2.0, 2.0]  # Retry-After wins over the 0.01 s backoff
+    assert (service.stats.requests, service.stats.retries, service.stats.failures) == (3, 2, 0)
+
+
+def test_retry_after_as_an_http_date(endpoint, make_service):
+    sleep = Recorder()
+    service = make_service(endpoint.base_url, sleep=sleep, max_backoff=10)
+    when = datetime.now(UTC) + timedelta(seconds=3)
+    endpoint.fail_429(retry_after=email.utils.format_datetime(when, usegmt=True))
+    assert get(service)["n"] == 2
+    assert len(sleep.delays) == 1 and 1.0 < sleep.delays[0] <= 3.5
+
+
+def test_retry_after_is_capped_by_max_backoff(endpoint, make_service):
+    sleep = Recorder()
+    service = make_service(endpoint.base_url, sleep=sleep, max_backoff=0.05)
+    endpoint.fail_429(retry_after="120")
+    assert get(service)["n"] == 2
+    assert sleep.delays == [0.05]
+
+
+def test_429_for_ever_gives_up_with_a_service_error(endpoint, make_service):
+    service = make_service(endpoint.base_url, retries=2)
+    endpoint.fail_429(times=5, retry_after="0")
+    with pytest.raises(ServiceError, match=r"HTTP 429; gave up after 3 attempts") as info:
+        get(service)
+    assert info.value.status == 429
+    assert len(endpoint.log) == 3
+    assert service.stats.failures == 1
+
+
+def test_500_then_success_backs_off_exponentially(endpoint, make_service):
+    sleep = Recorder()
+    service = make_service(endpoint.base_url, sleep=sleep, backoff=0.01, max_backoff=1)
+    endpoint.fail_500(times=2)
+    assert get(service)["n"] == 3
+    first, second = sleep.delays
+    assert 0.01 <= first <= 0.015 and 0.02 <= second <= 0.03  # doubling, plus up to 50 % jitter
+
+
+def test_timeout_then_success(endpoint, make_service):
+    sleep = Recorder(endpoint)
+    service = make_service(endpoint.base_url, sleep=sleep, timeout=0.2)
+    endpoint.slow(seconds=5)
+    started = time.monotonic()
+    assert get(service)["n"] == 2
+    assert time.monotonic() - started < 2
+    assert len(sleep.delays) == 1 and service.stats.retries == 1
+
+
+def test_timeout_for_ever_is_a_service_error(endpoint, make_service):
+    service = make_service(endpoint.base_url, sleep=Recorder(endpoint), timeout=0.2, retries=1)
+    endpoint.slow(times=2, seconds=5)
+    with pytest.raises(ServiceError, match=r"timed out after 0.2 s; gave up after 2 attempts"):
+        get(service)
+    assert len(endpoint.log) == 2
+
+
+def test_truncated_body_is_retried(endpoint, make_service):
+    service = make_service(endpoint.base_url)
+    endpoint.truncate()
+    assert get(service)["n"] == 2
+    assert service.stats.retries == 1
+
+
+def test_truncated_body_for_ever_is_a_network_error(endpoint, make_service):
+    service = make_service(endpoint.base_url, retries=1)
+    endpoint.truncate(times=2)
+    with pytest.raises(ServiceError, match=r"network error \(RemoteProtocolError\)"):
+        get(service)
+
+
+def test_malformed_json_is_retried_then_a_service_error_and_never_cached(
+    endpoint, make_service, tmp_path: Path
+):
+    cache = ResponseCache(tmp_path / "http")
+    service = make_service(endpoint.base_url, cache=cache, retries=2)
+    endpoint.malformed(times=3)
+    with pytest.raises(ServiceError, match=r"malformed response \(invalid JSON"):
+        get(service)
+    assert len(endpoint.log) == 3
+    assert get(service)["n"] == 4  # the broken body was not cached
+    cache.close()
+
+
+def test_other_client_errors_are_not_retried(endpoint, make_service):
+    service = make_service(endpoint.base_url)
+    endpoint.inject("404")
+    with pytest.raises(ServiceError, match=r"HTTP 404") as info:
+        get(service)
+    assert info.value.status == 404
+    assert len(endpoint.log) == 1
+
+
+# --- keys -----------------------------------------------------------------------------
+
+
+def test_401_without_a_key_names_the_environment_variable(endpoint, make_service):
+    service = make_service(endpoint.base_url)
+    endpoint.inject("401")
+    with pytest.raises(ServiceError, match=KEY_ENV) as info:
+        get(service)
+    assert info.value.status == 401 and len(endpoint.log) == 1
+    assert "x-api-key" not in endpoint.log[0].headers
+
+
+def test_401_with_a_key_names_the_variable_but_never_the_key(
+    endpoint, make_service, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+):
+    monkeypatch.setenv(KEY_ENV, CANARY)
+    service = make_service(endpoint.base_url)
+    endpoint.inject("401")
+    with caplog.at_level(logging.DEBUG), pytest.raises(ServiceError) as info:
+        get(service)
+    assert KEY_ENV in str(info.value) and "refused" in str(info.value)
+    assert CANARY not in str(info.value)
+    assert CANARY not in caplog.text
+
+
+def test_key_is_sent_only_as_a_header_and_redacted_everywhere(
+    endpoint,
+    make_service,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+):
+    monkeypatch.setenv(KEY_ENV, CANARY)
+    cache = ResponseCache(tmp_path / "http")
+    service = make_service(endpoint.base_url, cache=cache, retries=1)
+
+    def strict(text: str) -> Any:  # a parser whose error repeats the body, key included
+        if not text.startswith("{"):
+            raise ValueError(f"unexpected body {text}")
+        return json.loads(text)
+
+    endpoint.inject("echo_key_200")
+    with caplog.at_level(logging.DEBUG):
+        assert service.request("GET", "thing", params={"a": "1"}, auth="x-api-key", parse=strict)
+    assert "***" in caplog.text and CANARY not in caplog.text  # the retry's warning
+    assert all(entry.headers.get("x-api-key") == CANARY for entry in endpoint.log)
+    assert all(CANARY not in json.dumps(entry.args) for entry in endpoint.log)
+
+    endpoint.inject("echo_key_400")
+    with pytest.raises(ServiceError) as info:
+        get(service, params={"a": "2"})
+    assert "***" in str(info.value) and CANARY not in str(info.value)
+    assert CANARY not in caplog.text
+    cache.close()
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "http").rglob("*") if p.is_file())
+    assert stored and CANARY.encode() not in stored
+
+
+def test_no_key_header_without_auth(endpoint, make_service, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(KEY_ENV, CANARY)
+    service = make_service(endpoint.base_url)
+    service.request("GET", "thing", parse=parse_json)
+    assert "x-api-key" not in endpoint.log[0].headers
+
+
+# --- cache ----------------------------------------------------------------------------
+
+
+def test_a_cache_hit_sends_no_second_request(endpoint, make_service, tmp_path: Path):
+    cache = ResponseCache(tmp_path / "http")
+    service = make_service(endpoint.base_url, cache=cache)
+    first = get(service, params={"q": "moe"})
+    assert get(service, params={"q": "moe"}) == first
+    assert len(endpoint.log) == 1 and service.stats.cache_hits == 1
+    assert get(service, params={"q": "other"})["n"] == 2  # other parameters: another request
+    assert get(service, params={"q": "moe"}, ttl_days=float("inf")) == first
+    assert len(endpoint.log) == 2
+    cache.close()
+
+
+def test_ttl_zero_bypasses_the_cache(endpoint, make_service, tmp_path: Path):
+    cache = ResponseCache(tmp_path / "http")
+    service = make_service(endpoint.base_url, cache=cache, cache_ttl_days=0)
+    get(service)
+    get(service)
+    assert len(endpoint.log) == 2 and service.stats.cache_hits == 0
+    cache.close()
+
+
+def test_the_cache_keeps_servers_apart(
+    endpoint, make_service, httpserver: HTTPServer, tmp_path: Path
+):
+    mirror = Endpoint(httpserver, root="/mirror/v1")
+    cache = ResponseCache(tmp_path / "http")
+    one = make_service(endpoint.base_url, cache=cache)
+    same = make_service(endpoint.base_url + "/", cache=cache)  # the same server
+    other = make_service(mirror.base_url, cache=cache)
+    assert get(one) == get(same)
+    assert len(endpoint.log) == 1
+    get(other)  # another base URL is another server: its answers are its own
+    assert len(mirror.log) == 1
+    cache.close()
+
+
+# --- rate limit -----------------------------------------------------------------------
+
+
+def test_rate_limiter_books_consecutive_slots():
+    now = [100.0]
+    limiter = RateLimiter(0.5, clock=lambda: now[0])
+    assert [limiter.reserve() for _ in range(3)] == [0.0, 0.5, 1.0]
+    now[0] = 110.0
+    assert limiter.reserve() == 0.0
+
+
+def test_one_service_spaces_requests_across_threads(endpoint, make_service):
+    service = make_service(endpoint.base_url, min_interval=0.2)
+    errors: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        try:
+            for i in range(3):
+                get(service, params={"worker": name, "i": str(i)})
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in "ab"]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert not errors
+    starts = sorted(entry.start for entry in endpoint.log)
+    assert len(starts) == 6
+    assert {entry.args["worker"] for entry in endpoint.log} == {"a", "b"}
+    gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
+    assert min(gaps) >= 0.18, gaps

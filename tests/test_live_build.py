@@ -1,0 +1,239 @@
+"""A whole build against local fakes of arXiv, Semantic Scholar, NIM and an LLM endpoint.
+
+Each fake answers in its API's documented format (see tests/fake_*.py); faults are injected
+to check that retries show on the console, that failures escalate drafts with the reason,
+and that no API key leaks into any output.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import json
+import logging
+import re
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from generator.cli import main
+from generator.corpus import load_corpus
+
+from .conftest import make_project
+from .fake_arxiv import install_fake_arxiv
+from .fake_nim import FakeNim, register_fake_nim
+from .fake_s2 import install_fake_s2
+
+CANARY_NIM = "nvapi-CANARY-7f3a9c2e41"
+CANARY_S2 = "s2-CANARY-55b0d1e9"
+MODEL = "meta/llama-3.3-70b-instruct"
+QUESTIONS = ["anyexperts-representational-collapse.yaml", "moe-serving-offloading.yaml"]
+
+
+def _data(messages: list[dict], name: str) -> str:
+    """The JSON string a prompt wraps in <data name="..."> (the client's documented format)."""
+    text = "\n".join(str(m.get("content", "")) for m in messages if m["role"] == "user")
+    found = re.findall(rf'<data name="{name}">\s*(.*?)\s*</data>', text, re.S)
+    return json.loads(found[-1]) if found else ""
+
+
+def _llm_answer(messages: list[dict]) -> dict:
+    """A plausible answer for whichever prompt this is (plan, extract or a tribunal role)."""
+    system = str(messages[0].get("content", ""))
+    if "research librarian" in system:
+        words = [
+            w for w in re.findall(r"[A-Za-z][\w-]+", _data(messages, "question")) if len(w) > 3
+        ]
+        return {
+            "queries": [" ".join(words[i : i + 4]) for i in range(0, 16, 4) if words[i : i + 4]]
+        }
+    if '<data name="abstract">' in "\n".join(str(m.get("content", "")) for m in messages):
+        sentences = re.split(r"(?<=\.)\s+", _data(messages, "abstract"))
+        return {"claims": [{"text": s, "kind": "finding"} for s in sentences[3:6] if len(s) > 10]}
+    role = re.search(r"You are the (SKEPTIC|VALIDATOR|SYNTHESIZER)", system)
+    return {"score": 7.0, "rationale": f"{role.group(1) if role else '?'}: the evidence holds."}
+
+
+class FakeChat:
+    """An OpenAI-compatible chat endpoint answering each prompt in kind."""
+
+    def __init__(self, key: str):
+        self.key = key
+        self.bodies: list[str] = []
+        self.down = False
+
+    def handle(self, request: Request) -> Response:
+        raw = request.get_data(as_text=True)
+        self.bodies.append(raw)
+        if request.headers.get("Authorization") != f"Bearer {self.key}":
+            return Response('{"error": {"message": "bad key"}}', status=401)
+        if self.down:
+            return Response('{"error": {"message": "overloaded"}}', status=503)
+        body = json.loads(raw)
+        content = json.dumps(_llm_answer(body["messages"]))
+        answer = {
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content},
+                }
+            ],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+        }
+        return Response(json.dumps(answer), content_type="application/json")
+
+
+@pytest.fixture
+def live(tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch):
+    corpus = load_corpus()
+    arxiv = install_fake_arxiv(httpserver, corpus)
+    s2 = install_fake_s2(httpserver, corpus, require_key=CANARY_S2)
+    nim = register_fake_nim(httpserver, FakeNim(key=CANARY_NIM))
+    chat = FakeChat(CANARY_NIM)
+    httpserver.expect_request("/chat/completions", method="POST").respond_with_handler(chat.handle)
+    root = httpserver.url_for("/").rstrip("/")
+    fast = "timeout: 5\n    retries: 3\n    backoff: 0.01\n    max_backoff: 0.2"
+    settings = f"""
+plan: {{backend: llm}}
+search: {{sources: [arxiv, semantic_scholar], keep: 8, per_query: 10}}
+embedder: {{backend: nim}}
+extract: {{backend: llm}}
+review: {{backend: llm}}
+services:
+  arxiv:
+    base_url: {arxiv.base_url}
+    min_interval: 0.05
+    {fast}
+  semantic_scholar:
+    base_url: {s2.base_url}
+    min_interval: 0
+    {fast}
+  nim:
+    base_url: {root}
+    {fast}
+  llm:
+    base_url: {root}
+    model: {MODEL}
+    {fast}
+"""
+    project = make_project(tmp_path / "p", questions=QUESTIONS, settings=settings)
+    monkeypatch.setenv("NVIDIA_API_KEY", CANARY_NIM)
+    monkeypatch.setenv("S2_API_KEY", CANARY_S2)
+    return project, arxiv, s2, nim, chat
+
+
+def _drafts(project: Path) -> dict[str, dict]:
+    found = {}
+    for folder in (project / "review", project / "site_src" / "drafts"):
+        for path in folder.glob("*.json"):
+            found[path.stem] = json.loads(path.read_text())
+    return found
+
+
+def _page(project: Path, slug: str) -> str:
+    for path in (project / "review" / f"{slug}.md", project / "site_src" / "drafts" / f"{slug}.md"):
+        if path.exists():
+            return html.unescape(path.read_text())  # the page's text as a reader sees it
+    raise AssertionError(f"no page for {slug}")
+
+
+def test_live_build_names_what_ran(live) -> None:
+    project, arxiv, s2, nim, chat = live
+    assert main(["--root", str(project), "build", "--jobs", "2"]) == 0
+    drafts = _drafts(project)
+    assert set(drafts) == {q.removesuffix(".yaml") for q in QUESTIONS}
+    for slug, draft in drafts.items():
+        method = _page(project, slug).split("## 2 Methodology", 1)[1].split("## 3 Results")[0]
+        assert "arXiv" in method and "Semantic Scholar" in method
+        assert "nvidia/nv-embedqa-e5-v5" in method
+        assert MODEL in method
+        assert draft["plan"]["origin"] == "llm"
+        assert draft["extraction"]["method"].startswith("LLM")
+        assert draft["rounds"][-1]["tribunal"]["backend"].startswith("LLM tribunal")
+        assert all(c["semantic"] is not None for c in draft["rounds"][-1]["verification"]["checks"])
+        sources = {r["paper"]["source"] for r in draft["rounds"][0]["search"]["papers"]}
+        assert any("arxiv" in s for s in sources) and any("semantic_scholar" in s for s in sources)
+    assert arxiv.log and s2.log and nim.requests and chat.bodies
+    # S2 got its key in the documented header; arXiv got none
+    assert all(entry.headers.get("x-api-key") == CANARY_S2 for entry in s2.log)
+    assert not any("x-api-key" in e.headers or "authorization" in e.headers for e in arxiv.log)
+
+
+def test_arxiv_limiter_spaces_requests_across_concurrent_questions(live) -> None:
+    project, arxiv, *_ = live
+    config = project / "sovereign.yml"
+    config.write_text(config.read_text().replace("min_interval: 0.05", "min_interval: 0.25"))
+    assert main(["--root", str(project), "build", "--jobs", "2", "--no-site"]) == 0
+    starts = sorted(entry.start for entry in arxiv.log)
+    assert len(starts) >= 8  # 4 queries × 2 questions, run concurrently
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
+    # measured where the server starts handling, so one request's handling time can shift the
+    # next start a little; without the limiter the gaps would be milliseconds
+    assert min(gaps) >= 0.2, gaps
+    assert sorted(gaps)[len(gaps) // 2] >= 0.245, gaps
+
+
+def test_429_twice_then_success_retries_and_shows_it(live, caplog) -> None:
+    project, arxiv, *_ = live
+    arxiv.fail_429(times=2, retry_after="0")
+    with caplog.at_level(logging.WARNING, logger="sovereign"):
+        assert main(["--root", str(project), "build", "--no-site"]) == 0
+    retries = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
+    # queries run concurrently, so the two 429s may hit one request twice or two requests once
+    assert len(retries) == 2 and all(m.startswith("arxiv: HTTP 429; retry ") for m in retries)
+    for draft in _drafts(project).values():
+        assert not [h for r in draft["rounds"] for h in r["search"]["per_query"] if h["error"]]
+
+
+def test_arxiv_down_escalates_affected_drafts_and_says_why(live) -> None:
+    project, arxiv, *_ = live
+    arxiv.fail_500(times=10_000)
+    assert main(["--root", str(project), "build", "--no-site"]) == 0
+    for slug, draft in _drafts(project).items():
+        assert draft["decision"]["policy"] == "ESCALATE_TO_OWNER"
+        assert "partial data" in draft["decision"]["reason"]
+        assert "arxiv" in draft["decision"]["reason"]
+        uncertainties = _page(project, slug).split("## 4 Uncertainties", 1)[1].split("## 5")[0]
+        assert "arxiv failed" in uncertainties and "HTTP 500" in uncertainties
+    # the failure was not cached: with arXiv back, the next build asks it again and publishes
+    arxiv.clear_faults()
+    arxiv.release()
+    before = len(arxiv.log)
+    assert main(["--root", str(project), "build", "--no-site"]) == 0
+    assert len(arxiv.log) > before
+    assert all(d["decision"]["policy"] == "AUTO_APPROVE" for d in _drafts(project).values())
+
+
+def test_llm_down_falls_back_and_escalates(live) -> None:
+    project, _, _, _, chat = live
+    chat.down = True
+    assert main(["--root", str(project), "build", "--no-site"]) == 0
+    for slug, draft in _drafts(project).items():
+        assert draft["decision"]["policy"] == "ESCALATE_TO_OWNER"
+        assert draft["plan"]["origin"] == "keyphrases" and draft["plan"]["failures"]
+        assert draft["extraction"]["failures"]
+        page = _page(project, slug)
+        assert "LLM query planning failed" in page and "llm: HTTP 503" in page
+
+
+def test_canary_keys_leak_nowhere(live, capfd) -> None:
+    project, arxiv, *_ = live
+    arxiv.fail_429(times=1, retry_after="0")
+    assert main(["--root", str(project), "build"]) == 0
+    out, err = capfd.readouterr()
+    assert CANARY_NIM not in out + err and CANARY_S2 not in out + err
+    leaked = []
+    for path in project.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if CANARY_NIM.encode() in data or CANARY_S2.encode() in data:
+                leaked.append(path)
+    assert leaked == []
+    assert (project / ".cache" / "sovereign" / "http").is_dir()  # the HTTP cache was searched too
