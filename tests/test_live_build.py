@@ -237,3 +237,27 @@ def test_canary_keys_leak_nowhere(live, capfd) -> None:
                 leaked.append(path)
     assert leaked == []
     assert (project / ".cache" / "sovereign" / "http").is_dir()  # the HTTP cache was searched too
+
+
+def test_doctor_reports_each_service_without_secrets(live, capsys, monkeypatch) -> None:
+    project, arxiv, *_ = live
+    assert main(["--root", str(project), "doctor"]) == 0
+    out = capsys.readouterr().out
+    lines = out.strip().splitlines()
+    assert [line.split()[1] for line in lines] == ["arxiv:", "semantic_scholar:", "nim:", "llm:"]
+    assert all(line.startswith("ok ") for line in lines), out
+    assert "key set in $NVIDIA_API_KEY" in out and CANARY_NIM not in out
+    monkeypatch.setenv("NVIDIA_API_KEY", "wrong-key-123")
+    arxiv.fail_500(times=1)
+    assert main(["--root", str(project), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL arxiv: HTTP 500" in out
+    assert (
+        "FAIL nim: HTTP 401: the API key was refused (environment variable NVIDIA_API_KEY)" in out
+    )
+    assert "wrong-key-123" not in out and CANARY_S2 not in out
+
+
+def test_doctor_offline_has_nothing_to_check(project: Path, capsys) -> None:
+    assert main(["--root", str(project), "doctor"]) == 0
+    assert "No web service is configured" in capsys.readouterr().out
