@@ -1,15 +1,15 @@
 """The build lifecycle, in order:
 
 1. load settings and question files (invalid files are reported, the rest go on);
-2. run the pipeline for each question through the stage cache;
-3. write each draft: published → `site_src/drafts/`, escalated → the review area;
-4. write the index page and the review queue;
-5. build the MkDocs site into a temporary folder and swap it into place.
+2. run the pipeline for each question through the stage cache (`run_pipeline`);
+3. work out each draft's standing and write pages, JSON, index and review queue
+   (`generator.publish`);
+4. render the PDFs that changed, in parallel (`generator.publish.render_pdfs`);
+5. build the MkDocs site into a temporary folder and swap it into place (`build_site`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -23,14 +23,9 @@ from pathlib import Path
 
 from .cache import StageCache
 from .models import Draft, Question
-from .outputs import prune, swap_directory, write_text
+from .outputs import swap_directory
 from .pipeline import Context, PipelineError, run_counted
-from .render.markdown import render_draft, render_index, render_json, render_review_queue
 from .settings import Settings
-
-PREVIEW_BANNER = (
-    "Not published — awaiting owner review. This page is shown only in a preview build."
-)
 
 
 @dataclass(frozen=True)
@@ -50,26 +45,11 @@ class PipelineReport:
     computed: int = 0
     from_cache: int = 0
 
-    @property
-    def approved(self) -> list[Draft]:
-        return [d for d in self.drafts if d.published]
-
-    @property
-    def escalated(self) -> list[Draft]:
-        return [d for d in self.drafts if not d.published]
-
     def summary(self) -> str:
         return (
             f"{len(self.drafts)} drafts ({self.computed} computed, {self.from_cache} from cache) · "
-            f"{len(self.approved)} approved · {len(self.escalated)} escalated · "
             f"{len(self.failures)} failed"
         )
-
-
-def content_hash(draft: Draft) -> str:
-    """Hash of what a draft says (not of the owner's decision about it)."""
-    data = draft.model_dump(mode="json", exclude={"question": {"review", "tags", "owner", "path"}})
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def run_pipeline(
@@ -114,54 +94,17 @@ def run_pipeline(
     return report
 
 
-def write_drafts(
-    root: Path,
-    settings: Settings,
-    drafts: list[Draft],
-    *,
-    preview: bool,
-    failures: list[Failure] | None = None,
-) -> None:
-    """Write pages and JSON: published (or all, in preview) to the site, escalated to review."""
-    docs = root / settings.paths.docs_dir
-    public = docs / "drafts"
-    review = root / settings.paths.review_dir
-    on_site: set[str] = set()
-    in_review: set[str] = set()
-    for draft in drafts:
-        digest = content_hash(draft)
-        if not draft.published:
-            write_text(review / f"{draft.slug}.md", render_draft(draft))
-            write_text(review / f"{draft.slug}.json", render_json(draft, digest))
-            in_review |= {f"{draft.slug}.md", f"{draft.slug}.json"}
-        if draft.published or preview:
-            banner = None if draft.published else PREVIEW_BANNER
-            write_text(public / f"{draft.slug}.md", render_draft(draft, banner=banner))
-            write_text(public / f"{draft.slug}.json", render_json(draft, digest))
-            on_site |= {f"{draft.slug}.md", f"{draft.slug}.json"}
-    escalated = [d for d in drafts if not d.published]
-    write_text(review / "README.md", render_review_queue(escalated))
-    prune(public, on_site, (".md", ".json"))
-    prune(review, in_review | {"README.md"}, (".md", ".json"))
-    published = [d for d in drafts if d.published]
-    write_text(
-        docs / "index.md",
-        render_index(
-            published, escalated, preview=preview, title="Research drafts", failed=failures or []
-        ),
-    )
-
-
 def previous_drafts(root: Path, settings: Settings) -> list[Draft]:
     """Drafts written by earlier builds (site and review area), read back from their JSON."""
     found: dict[str, Draft] = {}
-    folders = [root / settings.paths.review_dir, root / settings.paths.docs_dir / "drafts"]
+    review = root / settings.paths.review_dir
+    folders = [review / "rejected", review, root / settings.paths.docs_dir / "drafts"]
     for folder in folders:
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
-                data.pop("schema", None)
-                data.pop("content_hash", None)
+                for key in ("schema", "content_hash", "standing"):
+                    data.pop(key, None)
                 found[path.stem] = Draft.model_validate(data)
             except (OSError, ValueError):
                 continue  # unreadable or from an older format: it is rebuilt next full build

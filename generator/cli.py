@@ -134,9 +134,18 @@ def _run_with_progress(
     return report
 
 
+def _with_current_question(draft: Draft, question: Question) -> Draft:
+    """A draft from an earlier build, with the question file's current owner decision and
+    tags (its text is what the draft was made from, so it stays)."""
+    return draft.model_copy(
+        update={"question": question.model_copy(update={"question": draft.question.question})}
+    )
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     """Run the pipeline for the questions, write drafts and index, build the site."""
-    from .build import SiteBuildError, build_site, previous_drafts, write_drafts
+    from .build import SiteBuildError, build_site, previous_drafts
+    from .publish import entries, render_pdfs, summary_line, write_outputs
 
     settings = _settings(args)
     loaded = load_questions(args.root / settings.paths.questions, args.root)
@@ -157,15 +166,30 @@ def cmd_build(args: argparse.Namespace) -> int:
         # NOTE: a partial build must not drop the other drafts from the site: keep their
         # last written versions (they were not asked to change).
         built = {d.slug for d in report.drafts} | set(args.only)
-        wanted = {q.slug for q in questions}
+        current = {q.slug: q for q in questions}
         drafts = report.drafts + [
-            d for d in previous_drafts(args.root, settings) if d.slug in wanted - built
+            _with_current_question(d, current[d.slug])
+            for d in previous_drafts(args.root, settings)
+            if d.slug in set(current) - built
         ]
     else:
         drafts = report.drafts
     drafts.sort(key=lambda d: d.slug)
-    write_drafts(args.root, settings, drafts, preview=args.preview, failures=report.failures)
-    print(report.summary())
+    items = entries(args.root, settings, drafts)
+    pdf_jobs = write_outputs(
+        args.root,
+        settings,
+        items,
+        preview=args.preview,
+        failures=report.failures,
+        with_pdfs=not args.no_pdf,
+    )
+    print(f"{report.summary()} · {summary_line(items)}")
+    pdf_errors = render_pdfs(args.root, settings, pdf_jobs, args.jobs) if pdf_jobs else []
+    for error in pdf_errors:
+        _err(f"error: PDF {error}")
+    if pdf_errors:
+        return EXIT_FAILED
     if args.no_site:
         return EXIT_USAGE if problems else (EXIT_FAILED if report.failures else EXIT_OK)
     try:
@@ -239,6 +263,81 @@ def cmd_serve(args: argparse.Namespace) -> int:
         args.addr,
     ]
     return subprocess.call(cmd, env=env)
+
+
+def _current_entries(args: argparse.Namespace, only: list[str] | None) -> tuple[Settings, list]:
+    """Run the (cached) pipeline and return the drafts' entries with their standing."""
+    from .publish import entries
+
+    settings = _settings(args)
+    loaded = load_questions(args.root / settings.paths.questions, args.root)
+    _report(loaded.problems)
+    selected, missing = _select(loaded.questions, only)
+    if missing:
+        raise SystemExit(_fail_usage(f"no valid question named {', '.join(missing)}"))
+    report = _run_with_progress(args.root, selected, settings, args.jobs)
+    return settings, entries(args.root, settings, report.drafts)
+
+
+def _fail_usage(message: str) -> int:
+    _err(message)
+    return EXIT_USAGE
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """List the review queue and print, for each draft, the review block to paste."""
+    from datetime import date
+
+    settings, items = _current_entries(args, [args.slug] if args.slug else None)
+    queue = [e for e in items if not e.standing.published and e.standing.state != "rejected"]
+    shown = items if args.slug else queue
+    if not shown:
+        print("The review queue is empty.")
+        return EXIT_OK
+    print(f"Review queue: {len(queue)} draft(s) waiting for the owner.\n")
+    review_dir = settings.paths.review_dir
+    for e in shown:
+        d, s = e.draft, e.standing
+        folder = (
+            f"{settings.paths.docs_dir}/drafts"
+            if s.published
+            else (f"{review_dir}/rejected" if s.state == "rejected" else review_dir)
+        )
+        print(f"{d.slug} — {s.label}")
+        print(f"  {d.final.tribunal.verdict} {d.final.tribunal.score:.1f}/10 · {d.decision.reason}")
+        for change in s.changes:
+            print(f"  changed since the owner's decision ({s.decided_by}): {change}")
+        print(f"  read: {folder}/{d.slug}.pdf (or {folder}/{d.slug}.md)")
+        print(f"  to decide, put this in {d.question.path}:")
+        print("    review:")
+        print("      decision: approve   # approve | reject | revise")
+        print("      by: your-name")
+        print(f"      date: {date.today().isoformat()}")
+        print('      note: ""')
+        print(f"      draft_hash: {s.content_hash}\n")
+    return EXIT_OK
+
+
+def cmd_pdf(args: argparse.Namespace) -> int:
+    """Render one draft's PDF (where the build would put it, or to --out)."""
+    from .publish import PdfJob, render_pdfs
+
+    settings, items = _current_entries(args, [args.slug])
+    entry = items[0]
+    if args.out:
+        target = args.out
+    elif entry.standing.published:
+        target = args.root / settings.paths.docs_dir / "drafts" / f"{args.slug}.pdf"
+    elif entry.standing.state == "rejected":
+        target = args.root / settings.paths.review_dir / "rejected" / f"{args.slug}.pdf"
+    else:
+        target = args.root / settings.paths.review_dir / f"{args.slug}.pdf"
+    errors = render_pdfs(args.root, settings, [PdfJob(entry, target)], processes=1)
+    for error in errors:
+        _err(f"error: PDF {error}")
+    if not errors:
+        print(f"{target}")
+    return EXIT_FAILED if errors else EXIT_OK
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
@@ -321,6 +420,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-site", action="store_true", help="write drafts and index but skip mkdocs build"
     )
+    p.add_argument("--no-pdf", action="store_true", help="skip the PDFs (faster local runs)")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("check", help="validate sovereign.yml and every question file")
@@ -339,6 +439,19 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="preview the site with mkdocs serve")
     p.add_argument("--addr", default="127.0.0.1:8000")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("review", help="list the review queue and the block to paste to decide")
+    p.add_argument("slug", nargs="?", help="show this draft only (whatever its state)")
+    p.add_argument("--offline", action="store_true", help="use the offline backends")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
+    p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("pdf", help="render one draft's PDF")
+    p.add_argument("slug")
+    p.add_argument("--out", type=Path, help="write here instead of the draft's folder")
+    p.add_argument("--offline", action="store_true", help="use the offline backends")
+    p.add_argument("--jobs", type=int, default=1, metavar="N")
+    p.set_defaults(func=cmd_pdf)
 
     p = sub.add_parser("doctor", help="check each configured web service and its API key")
     p.add_argument("--all", action="store_true", help="check every service, configured or not")

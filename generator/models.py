@@ -317,7 +317,3 @@ class Draft(Model):
             found += [*r.search.failures, *r.verification.failures, *r.tribunal.failures]
         found += self.extraction.failures
         return list(dict.fromkeys(found))
-
-    @property
-    def published(self) -> bool:
-        return self.decision.policy == "AUTO_APPROVE"

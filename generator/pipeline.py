@@ -274,8 +274,9 @@ def run_counted(question: Question, ctx: Context) -> tuple[Draft, int]:
 
     def do_round(index: int, result: SearchResult, note: str) -> Round:
         papers = [r.paper for r in result.papers]
+        suffix = f".round{index}" if index else ""
         verification = run.stage(
-            "verify",
+            f"verify{suffix}",
             verify.VERSION,
             {"claims": extraction.claims, "papers": papers, "primary": selection.primary},
             {**s.verify.model_dump(), "embedder": ctx.backend("verify")},
@@ -283,7 +284,7 @@ def run_counted(question: Question, ctx: Context) -> tuple[Draft, int]:
             lambda: verify.verify(extraction.claims, papers, selection.primary, s.verify, semantic),
         )
         tribunal = run.stage(
-            "review",
+            f"review{suffix}",
             review.VERSION,
             {
                 "round": index,

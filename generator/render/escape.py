@@ -19,20 +19,21 @@ _INVISIBLE = re.compile(
 
 
 def clean(text: str) -> str:
-    """Text with invisible and control characters removed and whitespace collapsed."""
-    return " ".join(_INVISIBLE.sub("", text).split())
+    """Text with invisible and control characters removed and every run of whitespace
+    (line breaks included) made one space."""
+    return re.sub(r"\s+", " ", _INVISIBLE.sub("", text))
 
 
 def md(text: str) -> str:
     """Escape `text` for use anywhere inline in Markdown (including table cells) or HTML."""
     escaped = "".join(f"&#{ord(ch)};" if ch in _SPECIAL else ch for ch in clean(text))
     # NOTE: "1. text" at the start of a line would open an ordered list.
-    return re.sub(r"^(\d+)\.", r"\1&#46;", escaped)
+    return re.sub(r"^(\s*\d+)\.", r"\1&#46;", escaped)
 
 
 def url(value: str) -> str:
     """An http(s) URL made safe for a Markdown link target, or '' when it is not one."""
-    value = clean(value)
+    value = clean(value).strip()
     parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         return ""

@@ -12,6 +12,7 @@ from markupsafe import Markup
 
 from ..models import Draft, Paper
 from ..questions import SLUG_RE
+from ..standing import Standing
 from . import escape
 
 
@@ -75,11 +76,13 @@ def references(draft: Draft) -> list[Paper]:
     return list(seen.values())
 
 
-def status_class(draft: Draft) -> str:
-    return "approved" if draft.published else "escalated"
-
-
-def render_draft(draft: Draft, *, banner: str | None = None, pdf_href: str | None = None) -> str:
+def render_draft(
+    draft: Draft,
+    standing: Standing,
+    *,
+    banner: str | None = None,
+    pdf_href: str | None = None,
+) -> str:
     """The draft's Markdown page. `banner` marks unpublished drafts in preview builds."""
     from .narrative import methodology, uncertainties
 
@@ -89,6 +92,7 @@ def render_draft(draft: Draft, *, banner: str | None = None, pdf_href: str | Non
         .get_template("draft.md.j2")
         .render(
             d=draft,
+            standing=standing,
             references=refs,
             refs={paper.id: n for n, paper in enumerate(refs, 1)},
             signal_table=lambda t: {s.name: s for role in t.roles for s in role.signals},
@@ -99,37 +103,40 @@ def render_draft(draft: Draft, *, banner: str | None = None, pdf_href: str | Non
             pdf_href=pdf_href,
             methodology=methodology(draft),
             uncertainties=uncertainties(draft),
-            status=status_class(draft),
+            status="approved" if standing.published else "escalated",
         )
     )
 
 
-def render_json(draft: Draft, content_hash: str) -> str:
+def render_json(draft: Draft, content_hash: str, standing: dict[str, Any] | None = None) -> str:
     """The draft's data as JSON (same content as the page)."""
     data = {
         "schema": "sovereign.draft/1",
         "content_hash": content_hash,
+        **({"standing": standing} if standing else {}),
         **draft.model_dump(mode="json"),
     }
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
 def render_index(
-    published: list[Draft],
-    escalated: list[Draft],
+    published: Sequence[Any],
+    queue: Sequence[Any],
     *,
     preview: bool,
     title: str,
     failed: Sequence[Any] = (),
 ) -> str:
     """The home page: published drafts, then the flagged ones awaiting the owner, then the
-    questions that produced no draft (`failed`: items with .question and .message)."""
+    questions that produced no draft. `published`/`queue` hold entries (.draft, .standing);
+    `failed` items have .question and .message."""
     template = environment().get_template("index.md.j2")
     return template.render(
-        published=published, escalated=escalated, preview=preview, title=title, failed=failed
+        published=published, escalated=queue, preview=preview, title=title, failed=failed
     )
 
 
-def render_review_queue(escalated: list[Draft]) -> str:
-    """The review area's list of escalated drafts (outside the public site)."""
-    return environment().get_template("review.md.j2").render(escalated=escalated)
+def render_review_queue(queue: Sequence[Any], rejected: Sequence[Any]) -> str:
+    """The review area's README: the queue (entries with .draft, .standing), then the
+    rejected drafts kept in the archive."""
+    return environment().get_template("review.md.j2").render(queue=queue, rejected=rejected)

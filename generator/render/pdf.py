@@ -1,0 +1,210 @@
+"""Drafts to PDF for the owner's review: our own HTML template and print CSS, by WeasyPrint.
+
+`draft_html` fills `templates/draft.html.j2` (autoescaped: every retrieved string renders as
+text, and links go through `escape.url`, http and https only). `write_pdf` renders it with
+`pdf_assets/print.css`; every fetch WeasyPrint makes goes through `SafeFetcher`, which serves
+only files inside `pdf_assets/`. WeasyPrint costs ~0.6 s to import, so it is imported only
+when a PDF is actually rendered (see `_pdf_engine`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from .. import __version__
+from ..models import Draft, Paper, TribunalResult
+from ..standing import Standing
+from . import escape
+
+if TYPE_CHECKING:
+    from ._pdf_engine import SafeFetcher as SafeFetcher
+
+ASSETS = Path(__file__).resolve().parent / "pdf_assets"
+STYLESHEET = ASSETS / "print.css"
+
+__all__ = ["ASSETS", "PdfError", "SafeFetcher", "draft_html", "render_many", "write_pdf"]
+
+
+class PdfError(Exception):
+    """A PDF could not be rendered or written; the message says why."""
+
+
+def __getattr__(name: str) -> Any:
+    # NOTE: SafeFetcher subclasses WeasyPrint's URLFetcher, so it lives in the lazily
+    # imported engine module; `from generator.render.pdf import SafeFetcher` still works.
+    if name == "SafeFetcher":
+        from ._pdf_engine import SafeFetcher
+
+        return SafeFetcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# --- HTML -------------------------------------------------------------------------------
+
+
+def _finalize(value: Any) -> Any:
+    # NOTE: autoescape escapes whatever this returns; here untrusted text also loses its
+    # control, zero-width and bidi-override characters. Our own fragments are Markup.
+    # Unlike escape.clean, a leading or trailing space survives: the template's own
+    # separators (", ", " · ") pass through here too.
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, str):
+        core = escape.clean(value)
+        lead = " " if value[:1].isspace() else ""
+        trail = " " if value[-1:].isspace() and core else ""
+        return lead + core + trail
+    return value
+
+
+def _href(value: str) -> str:
+    """The URL when it is a safe http(s) link, else '' (the template then shows no link)."""
+    return escape.url(value)
+
+
+def _main_url(paper: Paper) -> str:
+    return next((u for u in (escape.url(url) for _, url in paper.links) if u), "")
+
+
+def _trunc(value: float, digits: int = 2) -> str:
+    # Truncated like the site page, so 0.1496 reads 0.14 next to its × under 0.15.
+    return f"{math.floor(float(value) * 10**digits) / 10**digits:.{digits}f}"
+
+
+def _authors(paper: Paper) -> str:
+    names = list(paper.authors)
+    return ", ".join(names) if len(names) <= 6 else ", ".join(names[:6]) + " et al."
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("generator", "render/templates"),
+        autoescape=True,
+        finalize=_finalize,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["href"] = _href
+    env.filters["main_url"] = _main_url
+    env.filters["ref"] = lambda pid: pid if ":" in pid else f"arXiv:{pid}"
+    env.filters["num"] = lambda v, digits=2: f"{float(v):.{digits}f}"
+    env.filters["trunc"] = _trunc
+    env.filters["authors"] = _authors
+    env.filters["weight"] = lambda v: f"{float(v):g}"
+    return env
+
+
+# How the owner's decision reads: about this version (passive) or an earlier one (active).
+_DECIDED = {
+    "approve": "approved by the owner",
+    "reject": "rejected by the owner",
+    "revise": "sent back for revision by the owner",
+}
+_DECIDED_EARLIER = {
+    "approve": "approved",
+    "reject": "rejected",
+    "revise": "asked for a revision of",
+}
+
+
+def _signal_table(tribunal: TribunalResult) -> dict[str, Any]:
+    return {s.name: s for role in tribunal.roles for s in role.signals}
+
+
+def draft_html(draft: Draft, standing: Standing) -> str:
+    """The draft as a complete HTML document for the PDF (same sections as its page)."""
+    from .markdown import references
+    from .narrative import methodology, uncertainties
+
+    refs = references(draft)
+    return (
+        environment()
+        .get_template("draft.html.j2")
+        .render(
+            d=draft,
+            final=draft.final,
+            standing=standing,
+            decided=_DECIDED,
+            decided_earlier=_DECIDED_EARLIER,
+            references=refs,
+            refs={paper.id: n for n, paper in enumerate(refs, 1)},
+            signal_table=_signal_table,
+            weights=lambda role: {s.name: s.weight for s in role.signals},
+            methodology=methodology(draft),
+            uncertainties=uncertainties(draft),
+            version=__version__,
+        )
+    )
+
+
+# --- PDF --------------------------------------------------------------------------------
+
+
+def render_bytes(html: str) -> bytes:
+    """The PDF for an HTML document (imports WeasyPrint on first use)."""
+    from ._pdf_engine import render_pdf
+
+    return render_pdf(html)
+
+
+def write_pdf(html: str, target: Path) -> None:
+    """Render `html` and write it to `target` atomically (a temporary file in the target's
+    folder, then a rename). Raises PdfError when WeasyPrint fails or lays out no page."""
+    data = render_bytes(html)
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _render_item(html: str, target: str) -> str | None:
+    """One item of `render_many`: None on success, else the error message."""
+    try:
+        write_pdf(html, Path(target))
+    except Exception as exc:
+        return f"{target}: {exc}"
+    return None
+
+
+def render_many(items: list[tuple[str, Path]], jobs: int) -> list[str]:
+    """Render several (html, target) pairs, in `jobs` processes (in this one when jobs <= 1).
+
+    Returns one error message per failed item, in the order of `items`; [] when all
+    succeeded. A failure never stops the other items.
+    """
+    if jobs <= 1 or len(items) <= 1:
+        results = [_render_item(html, str(target)) for html, target in items]
+        return [r for r in results if r]
+    errors: list[str] = []
+    # NOTE: "spawn", not fork: the build runs questions in threads, and forking a threaded
+    # process can copy a held lock. Each worker imports WeasyPrint once.
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(items)), mp_context=get_context("spawn")
+    ) as pool:
+        futures = [pool.submit(_render_item, html, str(target)) for html, target in items]
+        for future, (_, target) in zip(futures, items, strict=True):
+            try:
+                result = future.result()
+            except Exception as exc:  # a worker died (BrokenProcessPool) or could not start
+                result = f"{target}: PDF worker failed: {type(exc).__name__}: {exc}"
+            if result:
+                errors.append(result)
+    return errors
