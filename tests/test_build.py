@@ -31,6 +31,8 @@ def test_build_writes_site_and_review_area(project: Path, capsys) -> None:
     assert (project / "site" / "index.html").is_file()
     for data in (json.loads(p.read_text()) for p in (project / "review").glob("*.json")):
         assert data["decision"]["policy"] == "ESCALATE_TO_OWNER"
+        pdf = project / "review" / f"{data['slug']}.pdf"
+        assert pdf.read_bytes().startswith(b"%PDF-"), "every escalated draft has its PDF"
         assert not (project / "site" / "drafts" / f"{data['slug']}.html").exists()
     index = (project / "site" / "index.html").read_text()
     assert "Awaiting owner review" in index
@@ -47,6 +49,8 @@ def test_approved_drafts_are_published_and_escalated_are_not(tmp_path: Path) -> 
         assert draft["decision"]["policy"] == "AUTO_APPROVE"
         page = html.unescape((project / "site" / "drafts" / f"{slug}.html").read_text())
         assert "AUTO_APPROVE" in page
+        assert f'href="{slug}.pdf"' in page, "a published page links its PDF"
+        assert (project / "site" / "drafts" / f"{slug}.pdf").read_bytes().startswith(b"%PDF-")
     index = (project / "site" / "index.html").read_text()
     for slug in drafts:
         assert f'href="drafts/{slug}.html"' in index
