@@ -144,8 +144,8 @@ def _with_current_question(draft: Draft, question: Question) -> Draft:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Run the pipeline for the questions, write drafts and index, build the site."""
-    from .build import SiteBuildError, build_site, previous_drafts
-    from .publish import entries, render_pdfs, summary_line, write_outputs
+    from .build import previous_drafts
+    from .shards import Shard, write_shard
 
     settings = _settings(args)
     loaded = load_questions(args.root / settings.paths.questions, args.root)
@@ -159,9 +159,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     if missing:
         _err(f"--only: no valid question named {', '.join(missing)}")
         return EXIT_USAGE
+    shard = Shard.parse(args.shard) if args.shard else None
+    if shard:
+        selected = shard.select(selected)
 
     report = _run_with_progress(args.root, selected, settings, args.jobs)
-
+    if shard:
+        folder = args.out or args.root / "shards" / str(shard.index)
+        write_shard(folder, report.drafts, [(f.question.slug, f.message) for f in report.failures])
+        print(f"{report.summary()} · shard {shard.index}/{shard.count} written to {folder}")
+        # NOTE: a question without a draft is recorded in the shard and shown on the index by
+        # merge; it must not stop the other shards' drafts from being published.
+        return EXIT_USAGE if problems else EXIT_OK
     if args.only:
         # NOTE: a partial build must not drop the other drafts from the site: keep their
         # last written versions (they were not asked to change).
@@ -174,37 +183,122 @@ def cmd_build(args: argparse.Namespace) -> int:
         ]
     else:
         drafts = report.drafts
-    drafts.sort(key=lambda d: d.slug)
+    print(report.summary(), end=" · ")
+    code = _publish(args, settings, drafts, report.failures)
+    if code == EXIT_OK and problems:
+        return EXIT_USAGE
+    return code if code != EXIT_OK else (EXIT_FAILED if report.failures else EXIT_OK)
+
+
+def _publish(
+    args: argparse.Namespace, settings: Settings, drafts: list[Draft], failures: list
+) -> int:
+    """Standings → pages, JSON, index, review queue → PDFs → MkDocs site."""
+    from .build import SiteBuildError, build_site
+    from .publish import entries, render_pdfs, summary_line, write_outputs
+
+    drafts = sorted(drafts, key=lambda d: d.slug)
     items = entries(args.root, settings, drafts)
     pdf_jobs = write_outputs(
         args.root,
         settings,
         items,
         preview=args.preview,
-        failures=report.failures,
+        failures=failures,
         with_pdfs=not args.no_pdf,
     )
-    print(f"{report.summary()} · {summary_line(items)}")
+    print(summary_line(items))
     pdf_errors = render_pdfs(args.root, settings, pdf_jobs, args.jobs) if pdf_jobs else []
     for error in pdf_errors:
         _err(f"error: PDF {error}")
     if pdf_errors:
         return EXIT_FAILED
     if args.no_site:
-        return EXIT_USAGE if problems else (EXIT_FAILED if report.failures else EXIT_OK)
+        return EXIT_OK
     try:
         site = build_site(args.root, settings, strict=True)
     except SiteBuildError as exc:
         _err(str(exc))
         return EXIT_FAILED
+    shown = site.relative_to(args.root) if site.is_relative_to(args.root) else site
     print(
-        f"Site written to {site.relative_to(args.root) if site.is_relative_to(args.root) else site}"
-        "/"
-        f"index.html; escalated drafts are in {settings.paths.review_dir}/."
+        f"Site written to {shown}/index.html; the review bundle is in {settings.paths.review_dir}/."
     )
+    return EXIT_OK
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    """Assemble the drafts of `build --shard` runs and publish them as one build."""
+    from .build import Failure
+    from .shards import ShardError, read_shards
+
+    settings = _settings(args)
+    loaded = load_questions(args.root / settings.paths.questions, args.root)
+    current = {q.slug: q for q in loaded.questions}
+    try:
+        drafts, failed = read_shards(args.folders)
+    except ShardError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    unknown = [d.slug for d in drafts if d.slug not in current]
+    if unknown:
+        _err(f"note: ignoring drafts of questions that no longer exist: {', '.join(unknown)}")
+    drafts = [_with_current_question(d, current[d.slug]) for d in drafts if d.slug in current]
+    failures = [Failure(current[slug], message) for slug, message in failed if slug in current]
+    absent = sorted(set(current) - {d.slug for d in drafts} - {f.question.slug for f in failures})
+    if absent:
+        _err(f"error: no shard holds {', '.join(absent)}; was every shard built?")
+        return EXIT_USAGE
+    print(f"{len(drafts)} drafts from {len(args.folders)} shards", end=" · ")
+    for failure in failures:
+        _err(f"warning: no draft for {failure.question.slug}: {failure.message}")
+    return _publish(args, settings, drafts, failures)
+
+
+def cmd_pr(args: argparse.Namespace) -> int:
+    """Pull-request check: validate every question file, run the pipeline for the changed
+    ones only, and write a summary (verdict, score, policy, claims) for the contributor."""
+    from .gitdiff import GitError, changed_files
+    from .publish import entries
+    from .render.markdown import render_pr_summary
+
+    settings = _settings(args)
+    folder = settings.paths.questions
+    loaded = load_questions(args.root / folder, args.root)
+    problems = loaded.problems + _check_pins(args.root, loaded.questions, settings)
+    _report(problems)
+    try:
+        changed = set(changed_files(args.root, args.base, folder))
+    except GitError as exc:
+        _err(f"error: {exc}")
+        return EXIT_USAGE
+    bad = {p.path for p in problems}
+    selected = [q for q in loaded.questions if q.path in changed and q.path not in bad]
+    report = _run_with_progress(args.root, selected, settings, args.jobs)
+    summary = render_pr_summary(
+        entries(args.root, settings, report.drafts), report.failures, problems
+    )
+    print(summary)
+    if args.summary:
+        with open(args.summary, "a", encoding="utf-8") as handle:
+            handle.write(summary + "\n")
     if problems:
         return EXIT_USAGE
     return EXIT_FAILED if report.failures else EXIT_OK
+
+
+def cmd_shards(args: argparse.Namespace) -> int:
+    """Print the CI matrix of shards for the current question set (JSON)."""
+    import json
+
+    from .questions import question_files
+    from .shards import shard_count
+
+    settings = _settings(args)
+    count = len(question_files(args.root / settings.paths.questions))
+    n = shard_count(count, settings.shards.threshold, settings.shards.max_shards)
+    print(json.dumps({"shard": [f"{i}/{n}" for i in range(1, n + 1)]}))
+    return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -421,7 +515,33 @@ def parser() -> argparse.ArgumentParser:
         "--no-site", action="store_true", help="write drafts and index but skip mkdocs build"
     )
     p.add_argument("--no-pdf", action="store_true", help="skip the PDFs (faster local runs)")
+    p.add_argument(
+        "--shard",
+        metavar="I/N",
+        help="run only the I-th of N stable shards and write its drafts (see merge)",
+    )
+    p.add_argument("--out", type=Path, help="with --shard: folder for the drafts (shards/I)")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("merge", help="publish the drafts of several `build --shard` runs")
+    p.add_argument("folders", nargs="+", type=Path, metavar="SHARD_DIR")
+    p.add_argument("--preview", action="store_true", help="as for build")
+    p.add_argument("--no-site", action="store_true", help="as for build")
+    p.add_argument("--no-pdf", action="store_true", help="as for build")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
+    p.set_defaults(func=cmd_merge)
+
+    p = sub.add_parser("pr", help="check a pull request: changed questions' verdicts")
+    p.add_argument("--base", required=True, help="git ref the branch is compared with")
+    p.add_argument(
+        "--summary", type=Path, help="append the Markdown summary here ($GITHUB_STEP_SUMMARY)"
+    )
+    p.add_argument("--offline", action="store_true", help="use the offline backends")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
+    p.set_defaults(func=cmd_pr)
+
+    p = sub.add_parser("shards", help="print the CI shard matrix for the question set (JSON)")
+    p.set_defaults(func=cmd_shards)
 
     p = sub.add_parser("check", help="validate sovereign.yml and every question file")
     p.add_argument("--offline", action="store_true", help="check as for an offline build")

@@ -20,6 +20,7 @@ from typing import Any
 from .models import Draft
 from .outputs import prune, write_text
 from .render.markdown import render_draft, render_index, render_json, render_review_queue
+from .render.narrative import build_mode
 from .settings import Settings
 from .standing import Standing, content_hash, standing
 
@@ -133,7 +134,14 @@ def write_outputs(
     write_text(review / "README.md", render_review_queue(queue, gone))
     write_text(
         docs / "index.md",
-        render_index(published, queue, preview=preview, title="Research drafts", failed=failures),
+        render_index(
+            published,
+            queue,
+            preview=preview,
+            title="Research drafts",
+            failed=failures,
+            mode=build_mode([e.draft for e in items]),
+        ),
     )
     return pdfs
 

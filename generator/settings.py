@@ -107,6 +107,13 @@ class ReviewSettings(Section):
         return self
 
 
+class ShardSettings(Section):
+    threshold: int = Field(
+        200, ge=1, description="Questions per CI shard; at or below this, one runner builds all."
+    )
+    max_shards: int = Field(8, ge=1, le=256, description="Most CI runners a build spreads over.")
+
+
 class PolicySettings(Section):
     escalate_on_mismatch: bool = Field(
         True, description="Escalate a draft whose primary paper does not match its question."
@@ -191,6 +198,7 @@ class Settings(Section):
     verify: VerifySettings = VerifySettings()
     review: ReviewSettings = ReviewSettings()
     policy: PolicySettings = PolicySettings()
+    shards: ShardSettings = ShardSettings()
     services: ServicesSettings = ServicesSettings()
 
     def offline(self) -> Settings:

@@ -126,13 +126,19 @@ def render_index(
     preview: bool,
     title: str,
     failed: Sequence[Any] = (),
+    mode: str = "",
 ) -> str:
     """The home page: published drafts, then the flagged ones awaiting the owner, then the
     questions that produced no draft. `published`/`queue` hold entries (.draft, .standing);
     `failed` items have .question and .message."""
     template = environment().get_template("index.md.j2")
     return template.render(
-        published=published, escalated=queue, preview=preview, title=title, failed=failed
+        published=published,
+        escalated=queue,
+        preview=preview,
+        title=title,
+        failed=failed,
+        mode=mode,
     )
 
 
@@ -140,3 +146,11 @@ def render_review_queue(queue: Sequence[Any], rejected: Sequence[Any]) -> str:
     """The review area's README: the queue (entries with .draft, .standing), then the
     rejected drafts kept in the archive."""
     return environment().get_template("review.md.j2").render(queue=queue, rejected=rejected)
+
+
+def render_pr_summary(
+    drafts: Sequence[Any], failures: Sequence[Any], problems: Sequence[Any]
+) -> str:
+    """The pull-request job summary: each changed question's verdict and claims table."""
+    template = environment().get_template("pr_summary.md.j2")
+    return template.render(drafts=drafts, failures=failures, problems=[str(p) for p in problems])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ..models import Draft
 
 
@@ -139,3 +141,16 @@ def uncertainties(d: Draft) -> list[str]:
     if d.final.tribunal.backend.startswith("LLM"):
         notes.append("The tribunal's scores are a language model's judgement and prompt-sensitive.")
     return notes
+
+
+def build_mode(drafts: Sequence[Draft]) -> str:
+    """One sentence for the index: did this build run live or offline, and with what."""
+    if not drafts:
+        return ""
+    sources = list(dict.fromkeys(s for d in drafts for s in d.provenance.sources))
+    models = list(dict.fromkeys(_models(d) for d in drafts))
+    live = any(d.rounds[0].search.sources != ("local",) for d in drafts) or any(
+        m.count("none (offline") < 2 for m in models
+    )
+    kind = "Built live" if live else "Built offline (no API key, no network)"
+    return f"{kind}: sources {'; '.join(sources)}; {' | '.join(models)}."
