@@ -87,8 +87,13 @@ def run_pipeline(
         for question in questions:
             one(question)
     else:
-        with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="question") as pool:
+        pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="question")
+        try:
             list(pool.map(one, questions))
+        finally:
+            # NOTE: on Ctrl-C, questions not yet started are cancelled; those running finish
+            # their current stage's atomic writes (a stage never writes outside the cache).
+            pool.shutdown(wait=True, cancel_futures=True)
     report.drafts.sort(key=lambda d: d.slug)
     report.failures.sort(key=lambda f: f.question.slug)
     return report

@@ -521,7 +521,7 @@ def parser() -> argparse.ArgumentParser:
         help="run only the I-th of N stable shards and write its drafts (see merge)",
     )
     p.add_argument("--out", type=Path, help="with --shard: folder for the drafts (shards/I)")
-    p.set_defaults(func=cmd_build)
+    p.set_defaults(func=cmd_build, writes=True)
 
     p = sub.add_parser("merge", help="publish the drafts of several `build --shard` runs")
     p.add_argument("folders", nargs="+", type=Path, metavar="SHARD_DIR")
@@ -529,7 +529,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--no-site", action="store_true", help="as for build")
     p.add_argument("--no-pdf", action="store_true", help="as for build")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
-    p.set_defaults(func=cmd_merge)
+    p.set_defaults(func=cmd_merge, writes=True)
 
     p = sub.add_parser("pr", help="check a pull request: changed questions' verdicts")
     p.add_argument("--base", required=True, help="git ref the branch is compared with")
@@ -538,7 +538,7 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--offline", action="store_true", help="use the offline backends")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
-    p.set_defaults(func=cmd_pr)
+    p.set_defaults(func=cmd_pr, writes=True)
 
     p = sub.add_parser("shards", help="print the CI shard matrix for the question set (JSON)")
     p.set_defaults(func=cmd_shards)
@@ -564,14 +564,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("slug", nargs="?", help="show this draft only (whatever its state)")
     p.add_argument("--offline", action="store_true", help="use the offline backends")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
-    p.set_defaults(func=cmd_review)
+    p.set_defaults(func=cmd_review, writes=True)
 
     p = sub.add_parser("pdf", help="render one draft's PDF")
     p.add_argument("slug")
     p.add_argument("--out", type=Path, help="write here instead of the draft's folder")
     p.add_argument("--offline", action="store_true", help="use the offline backends")
     p.add_argument("--jobs", type=int, default=1, metavar="N")
-    p.set_defaults(func=cmd_pdf)
+    p.set_defaults(func=cmd_pdf, writes=True)
 
     p = sub.add_parser("doctor", help="check each configured web service and its API key")
     p.add_argument("--all", action="store_true", help="check every service, configured or not")
@@ -580,6 +580,28 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="print every setting, its value and what it does")
     p.set_defaults(func=cmd_config)
     return main
+
+
+def _locked(args: argparse.Namespace) -> int:
+    """Run a command that writes outputs under the project's build lock, after removing
+    whatever an interrupted build left behind."""
+    from .lock import LockTimeout, project_lock, remove_leftovers
+
+    paths = _settings(args).paths
+    try:
+        with project_lock(args.root / paths.cache_dir):
+            removed = remove_leftovers(
+                args.root / paths.site_dir,
+                args.root / paths.docs_dir,
+                args.root / paths.review_dir,
+                args.root / "shards",
+            )
+            if removed:
+                _err(f"removed {len(removed)} leftover file(s) of an interrupted build")
+            return int(args.func(args))
+    except LockTimeout as exc:
+        _err(f"error: {exc}; is another build still running?")
+        return EXIT_FAILED
 
 
 def _log_to_stderr() -> None:
@@ -598,6 +620,8 @@ def main(argv: list[str] | None = None) -> int:
     _log_to_stderr()
     args.root = args.root.resolve()
     try:
+        if getattr(args, "writes", False):
+            return _locked(args)
         return int(args.func(args))
     except SettingsError as exc:
         _report(exc.problems)

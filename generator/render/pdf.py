@@ -195,10 +195,14 @@ def render_many(items: list[tuple[str, Path]], jobs: int) -> list[str]:
         return [r for r in results if r]
     errors: list[str] = []
     # NOTE: "spawn", not fork: the build runs questions in threads, and forking a threaded
-    # process can copy a held lock. Each worker imports WeasyPrint once.
-    with ProcessPoolExecutor(
-        max_workers=min(jobs, len(items)), mp_context=get_context("spawn")
-    ) as pool:
+    # process can copy a held lock. Each worker imports WeasyPrint once. Workers ignore
+    # Ctrl-C: the parent alone stops, cancelling what has not started (no hang on SIGINT).
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(items)),
+        mp_context=get_context("spawn"),
+        initializer=_worker_setup,
+    )
+    try:
         futures = [pool.submit(_render_item, html, str(target)) for html, target in items]
         for future, (_, target) in zip(futures, items, strict=True):
             try:
@@ -207,4 +211,23 @@ def render_many(items: list[tuple[str, Path]], jobs: int) -> list[str]:
                 result = f"{target}: PDF worker failed: {type(exc).__name__}: {exc}"
             if result:
                 errors.append(result)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     return errors
+
+
+def _worker_setup() -> None:
+    """Workers ignore Ctrl-C (the parent decides) and, on Linux, die with their parent, so a
+    killed build leaves no orphan holding its output pipes."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+        if os.getppid() == 1:  # the parent died before we asked
+            os._exit(1)
