@@ -15,6 +15,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
+LOCK_WAIT = 10.0  # seconds SQLite waits for a locked cache before giving up
+
 
 def stage_key(stage: str, version: str, inputs: Any, settings: Any) -> str:
     """Content hash identifying one stage computation."""
@@ -33,6 +35,7 @@ class StageCache:
     def __init__(self, directory: Path | None):
         self.directory = directory
         self._cache: Any = None
+        self._read_only = False
         self.problem: str | None = None
 
     def _open(self) -> Any:
@@ -40,14 +43,15 @@ class StageCache:
             import diskcache
 
             try:
-                self._cache = diskcache.Cache(str(self.directory))
+                self._cache = diskcache.Cache(str(self.directory), timeout=LOCK_WAIT)
+                self._cache.get("probe")  # a corrupt database fails here, not mid-build
             except Exception as exc:  # unreadable or corrupt database: rebuild from scratch
                 self.problem = f"cache at {self.directory} was unusable ({exc}); rebuilt empty"
                 log.warning(self.problem)
                 import shutil
 
                 shutil.rmtree(self.directory, ignore_errors=True)
-                self._cache = diskcache.Cache(str(self.directory))
+                self._cache = diskcache.Cache(str(self.directory), timeout=LOCK_WAIT)
         return self._cache
 
     def get(self, key: str) -> dict | None:
@@ -63,8 +67,17 @@ class StageCache:
 
     def set(self, key: str, value: dict) -> None:
         cache = self._open()
-        if cache is not None:
+        if cache is None or self._read_only:
+            return
+        try:
             cache.set(key, json.dumps(value, ensure_ascii=False))
+        except Exception as exc:  # e.g. the database is locked by a foreign process
+            self._read_only = True
+            self.problem = (
+                f"cannot write the cache at {self.directory} ({exc}); this build goes on "
+                "without saving its results there"
+            )
+            log.warning(self.problem)
 
     def clear(self) -> int:
         cache = self._open()

@@ -99,8 +99,10 @@ def _run_with_progress(
     from .pipeline import Context
 
     console = Console(stderr=True)
-    cache = StageCache(root / settings.paths.cache_dir)
-    ctx = Context(settings=settings, cache=cache)
+    cache = StageCache(root / settings.paths.cache_dir / "stages")
+    ctx = Context(
+        settings=settings, cache=cache, http_cache=root / settings.paths.cache_dir / "http"
+    )
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -323,20 +325,20 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    """Show or clear the stage cache."""
-    from .cache import StageCache
+    """Show or clear the caches: stage results and HTTP answers (the draft archive, which
+    stale owner decisions are compared with, is kept)."""
+    import diskcache
 
-    settings = _settings(args)
-    path = args.root / settings.paths.cache_dir
-    cache = StageCache(path)
-    if args.action == "clear":
-        print(f"Removed {cache.clear()} cached stage results from {settings.paths.cache_dir}.")
-    else:
-        import diskcache
-
-        with diskcache.Cache(str(path)) as raw:
-            print(f"{settings.paths.cache_dir}: {len(raw)} entries, {raw.volume() / 1e6:.1f} MB")
-    cache.close()
+    root = args.root / _settings(args).paths.cache_dir
+    for part, what in (("stages", "stage results"), ("http", "HTTP answers")):
+        with diskcache.Cache(str(root / part)) as store:
+            if args.action == "clear":
+                print(f"{root / part}: removed {store.clear()} {what}")
+            else:
+                print(f"{root / part}: {len(store)} {what}, {store.volume() / 1e6:.1f} MB")
+    archive = root / "drafts"
+    versions = len(list(archive.glob("*/*.json"))) if archive.is_dir() else 0
+    print(f"{archive}: {versions} archived draft versions (kept)")
     return EXIT_OK
 
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cached_property, partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel
@@ -63,6 +64,7 @@ class Context:
     settings: Settings
     cache: StageCache
     services: Services | None = None
+    http_cache: Path | None = None
     executed: Counter[str] = field(default_factory=Counter)
     reused: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -76,8 +78,7 @@ class Context:
             if self.services is None:
                 from .http import Services
 
-                http_cache = self.cache.directory / "http" if self.cache.directory else None
-                self.services = Services(self.settings.services, http_cache)
+                self.services = Services(self.settings.services, self.http_cache)
             return self.services
 
     @cached_property
