@@ -36,15 +36,26 @@ class StageCache:
         self.directory = directory
         self._cache: Any = None
         self._read_only = False
+        self._disabled = False
         self.problem: str | None = None
 
     def _open(self) -> Any:
-        if self._cache is None and self.directory is not None:
+        if self._cache is None and self.directory is not None and not self._disabled:
+            import sqlite3
+
             import diskcache
 
             try:
                 self._cache = diskcache.Cache(str(self.directory), timeout=LOCK_WAIT)
                 self._cache.get("probe")  # a corrupt database fails here, not mid-build
+            except sqlite3.OperationalError as exc:  # locked by another process: leave it be
+                self._cache = None
+                self._disabled = True
+                self.problem = (
+                    f"the cache at {self.directory} is locked by another process ({exc}); "
+                    "this build runs without it"
+                )
+                log.warning(self.problem)
             except Exception as exc:  # unreadable or corrupt database: rebuild from scratch
                 self.problem = f"cache at {self.directory} was unusable ({exc}); rebuilt empty"
                 log.warning(self.problem)

@@ -27,8 +27,9 @@ def _ends_with_abbreviation(text: str) -> bool:
         return True
     if re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):  # e.g. "u.s" in "U.S."
         return True
-    # A single capital initial ("J. Smith") is a name, not a sentence end.
-    return bool(re.fullmatch(r"[A-Z]\.", match.group(1)))
+    # A single capital initial ("J. Smith", "(Ł. Kaiser") is a name, not a sentence end.
+    initial = match.group(1).lstrip("([\"'")
+    return len(initial) == 2 and initial[0].isupper() and initial[1] == "."
 
 
 def split_sentences(text: str) -> list[str]:

@@ -60,16 +60,29 @@ class YamlError(Exception):
 
 class _Loader(yaml.SafeLoader):
     """The safe loader, reporting values Python rejects (e.g. the date 2025-13-45) as YAML
-    errors at their line instead of letting a bare ValueError escape."""
+    errors at their line instead of letting a bare ValueError escape. An explicit tag on a
+    value it does not fit (`!!bool maybe`, `!!int ''`, `!!timestamp soon`) makes PyYAML's
+    constructors fail with KeyError, IndexError or AttributeError: reported the same way."""
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except (ValueError, TypeError, OverflowError) as exc:
+        except (ValueError, TypeError, OverflowError, LookupError, AttributeError) as exc:
             shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
             raise yaml.constructor.ConstructorError(
                 None, None, f"invalid value {shown!r}: {exc}", node.start_mark
             ) from None
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        # A merge key copies the merged pairs into the node; chained through aliases
+        # (`b: &b {<<: [*a, *a]}`, `c: &c {<<: [*b, *b]}`, ...) the copies grow exponentially.
+        # Keep only the last pair of each key: the one the constructed dict keeps anyway.
+        super().flatten_mapping(node)
+        keys = [
+            (k.tag, k.value) if isinstance(k, yaml.ScalarNode) else id(k) for k, _ in node.value
+        ]
+        last = {key: i for i, key in enumerate(keys)}
+        node.value = [pair for i, pair in enumerate(node.value) if last[keys[i]] == i]
 
 
 def _walk(
@@ -90,8 +103,14 @@ def _walk(
     if isinstance(node, yaml.MappingNode):
         seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
             line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                # Never stringify it: an aliased list as a key can expand exponentially.
+                where = ".".join(str(p) for p in loc)
+                message = "a key must be a plain value, not a list or mapping"
+                problems.append(Problem(path, line, where, message))
+                continue
+            key = key_node.value
             dotted = ".".join(str(p) for p in (*loc, key))
             if key in seen:
                 problems.append(
@@ -110,7 +129,12 @@ def _walk(
 
 def parse_yaml(text: str, path: str) -> LoadedYaml:
     """Parse one YAML document safely; raise `YamlError` naming file and line."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:  # checks the whole text for control characters
+        row = text.count("\n", 0, exc.position) + 1
+        message = f"invalid YAML: {exc.reason} (character #x{exc.character:04x})"
+        raise YamlError([Problem(path, row, "", message)]) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -127,6 +151,8 @@ def parse_yaml(text: str, path: str) -> LoadedYaml:
         raise YamlError([Problem(path, line, "", f"invalid YAML: {message}")]) from None
     except yaml.YAMLError as exc:
         raise YamlError([Problem(path, None, "", f"invalid YAML: {exc}")]) from None
+    except RecursionError:  # PyYAML composes nested lists and mappings recursively
+        raise YamlError([Problem(path, None, "", "invalid YAML: nested too deeply")]) from None
     finally:
         loader.dispose()
     return LoadedYaml(data=data, lines=lines)

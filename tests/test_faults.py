@@ -47,13 +47,13 @@ def test_a_killed_build_leaves_whole_outputs_and_the_next_one_completes(
     build = _start(project)
     time.sleep(delay)
     build.send_signal(sig)
-    out, err = build.communicate(timeout=120)
+    _, err = build.communicate(timeout=120)
     if sig == signal.SIGINT and build.returncode != 0:
         assert build.returncode == 130 and "interrupted" in err, err
         assert "Traceback" not in err
     assert half_written(project) == []
     again = _start(project)
-    out, err = again.communicate(timeout=300)
+    _, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert half_written(project) == []
     assert (project / "site" / "index.html").exists()

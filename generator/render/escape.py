@@ -34,7 +34,11 @@ def md(text: str) -> str:
 def url(value: str) -> str:
     """An http(s) URL made safe for a Markdown link target, or '' when it is not one."""
     value = clean(value).strip()
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
+    try:  # urlsplit rejects e.g. "http://[" and quote a lone surrogate: not URLs either
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            return ""
+        # urlsplit lowercases the scheme ("HTTP://"); write it as it was recognised.
+        return quote(parts.scheme + value[len(parts.scheme) :], safe=":/?#=&%@+,;~.-_")
+    except ValueError:
         return ""
-    return quote(value, safe=":/?#=&%@+,;~.-_")
