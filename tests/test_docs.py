@@ -31,3 +31,20 @@ def test_readme_starts_with_the_two_commands() -> None:
     first = (REPO / "README.md").read_text().splitlines()[:4]
     assert first[1].startswith("./run site") and first[2].startswith("./run test")
     assert "./run test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_reliability_report_covers_every_case() -> None:
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(
+        "reliability", REPO / "scripts" / "reliability.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["reliability"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    report = (REPO / "docs" / "reliability.md").read_text()
+    missing = [c.name for c in module.CASES if f"| {c.name} |" not in report.replace("&#x27;", "'")]
+    assert not missing, f"regenerate docs/reliability.md (scripts/reliability.py): {missing}"
+    assert "| **yes** |" not in report, "the committed report shows a problem"
