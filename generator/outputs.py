@@ -10,7 +10,12 @@ from pathlib import Path
 
 def write_text(path: Path, text: str) -> bool:
     """Write `text` to `path` atomically; leave the file (and its mtime) alone if unchanged."""
-    data = text.encode("utf-8")
+    return write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` atomically (a temporary file in the same folder, fsync, rename);
+    leave the file (and its mtime) alone if unchanged. True when the file was written."""
     try:
         if path.read_bytes() == data:
             return False

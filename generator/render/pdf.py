@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -160,19 +159,9 @@ def render_bytes(html: str) -> bytes:
 def write_pdf(html: str, target: Path) -> None:
     """Render `html` and write it to `target` atomically (a temporary file in the target's
     folder, then a rename). Raises PdfError when WeasyPrint fails or lays out no page."""
-    data = render_bytes(html)
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from ..outputs import write_bytes
+
+    write_bytes(Path(target), render_bytes(html))
 
 
 def _render_item(html: str, target: str) -> str | None:
