@@ -165,3 +165,22 @@ def register_fake_llm(server: HTTPServer, fake: FakeLlm) -> FakeLlm:
     """Serve `fake` at POST /chat/completions on `server` (any number of requests)."""
     server.expect_request("/chat/completions", method="POST").respond_with_handler(fake.handle)
     return fake
+
+
+def completion(model: str, content: str, ident: str = "chatcmpl-fake") -> dict[str, Any]:
+    """A minimal, valid chat-completions answer carrying `content` (for fakes that answer
+    each prompt in kind rather than from a script)."""
+    return {
+        "id": ident,
+        "object": "chat.completion",
+        "created": 0,
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content},
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }

@@ -35,6 +35,7 @@ import pytest
 
 from generator.cli import main
 
+from .fake_llm import completion
 from .hostile import (
     HOSTILE_QUESTION,
     MARK,
@@ -106,21 +107,7 @@ class _ChatHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         content = json.dumps(_llm_answer(body["messages"]))
-        answer = {
-            "id": "chatcmpl-hostile",
-            "object": "chat.completion",
-            "created": 0,
-            "model": body["model"],
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": content},
-                }
-            ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }
-        data = json.dumps(answer).encode()
+        data = json.dumps(completion(body["model"], content, "chatcmpl-hostile")).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))

@@ -23,6 +23,7 @@ from generator.corpus import load_corpus
 
 from .conftest import make_project
 from .fake_arxiv import install_fake_arxiv
+from .fake_llm import completion
 from .fake_nim import FakeNim, register_fake_nim
 from .fake_s2 import install_fake_s2
 
@@ -72,21 +73,7 @@ class FakeChat:
         if self.down:
             return Response('{"error": {"message": "overloaded"}}', status=503)
         body = json.loads(raw)
-        content = json.dumps(_llm_answer(body["messages"]))
-        answer = {
-            "id": "chatcmpl-1",
-            "object": "chat.completion",
-            "created": 0,
-            "model": body["model"],
-            "choices": [
-                {
-                    "index": 0,
-                    "finish_reason": "stop",
-                    "message": {"role": "assistant", "content": content},
-                }
-            ],
-            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-        }
+        answer = completion(body["model"], json.dumps(_llm_answer(body["messages"])))
         return Response(json.dumps(answer), content_type="application/json")
 
 
