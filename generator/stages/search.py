@@ -11,7 +11,7 @@ from ..models import Paper, Plan, QueryHits, Question, RankedPaper, SearchResult
 from ..sources import Source
 from ..textutil import normalize_title
 
-VERSION = "1"
+VERSION = "2"
 
 
 def _keys(paper: Paper) -> list[str]:

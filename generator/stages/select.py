@@ -15,7 +15,7 @@ from ..embedders import Embedder
 from ..models import Paper, Question, SearchResult, Selection
 from ..settings import SelectSettings
 
-VERSION = "1"
+VERSION = "2"
 
 _NAME = re.compile(r"\b(?=[\w-]*[A-Za-z])[A-Za-z0-9][\w-]*[A-Z0-9][\w-]*\b")
 _SIZE = re.compile(r"\d+(?:\.\d+)?[KMBT]")  # model sizes such as 7B are not names
