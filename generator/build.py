@@ -24,7 +24,7 @@ from pathlib import Path
 from .cache import StageCache
 from .models import Draft, Question
 from .outputs import swap_directory
-from .pipeline import Context, PipelineError, run_counted
+from .pipeline import Context, NotCached, PipelineError, run_counted
 from .settings import Settings
 
 
@@ -52,6 +52,9 @@ class PipelineReport:
         )
 
 
+PROCESS_MIN_PER_JOB = 8  # uncached questions per worker before processes beat their start-up
+
+
 def run_pipeline(
     questions: list[Question],
     settings: Settings,
@@ -60,21 +63,22 @@ def run_pipeline(
     context: Context | None = None,
     jobs: int = 1,
 ) -> PipelineReport:
-    """Run every question, `jobs` at a time (threads: live I/O overlaps under the shared rate
-    limiters); a failing question is reported and the others go on."""
+    """Run every question; a failing question is reported and the others go on.
+
+    Drafts whose stages are all cached are read back first, in this process (a warm build
+    imports and computes nothing). The rest run `jobs` at a time: in processes when the build
+    is offline and there is enough CPU-bound work, otherwise in threads, so live I/O overlaps
+    under the services' shared rate limiters.
+    """
     ctx = context or Context(settings=settings, cache=cache)
     report = PipelineReport()
     lock = threading.Lock()
 
-    def one(question: Question) -> None:
-        draft = None
-        try:
-            draft, computed = run_counted(question, ctx)
-        except PipelineError as exc:
-            with lock:
-                report.failures.append(Failure(question, str(exc)))
-        else:
-            with lock:
+    def record(question: Question, draft: Draft | None, computed: int, error: str | None) -> None:
+        with lock:
+            if error is not None:
+                report.failures.append(Failure(question, error))
+            elif draft is not None:
                 report.drafts.append(draft)
                 if computed:
                     report.computed += 1
@@ -83,20 +87,97 @@ def run_pipeline(
         if on_progress:
             on_progress(question, draft)
 
-    if jobs <= 1 or len(questions) <= 1:
-        for question in questions:
+    probe = Context(settings=ctx.settings, cache=ctx.cache, cache_only=True)
+    pending: list[Question] = []
+    for question in questions:
+        try:
+            draft, _ = run_counted(question, probe)
+        except NotCached:
+            pending.append(question)
+        else:
+            record(question, draft, 0, None)
+
+    def one(question: Question) -> None:
+        try:
+            draft, computed = run_counted(question, ctx)
+        except PipelineError as exc:
+            record(question, None, 0, str(exc))
+        else:
+            record(question, draft, computed, None)
+
+    offline = not ctx.settings.live_services()
+    if jobs > 1 and offline and len(pending) >= PROCESS_MIN_PER_JOB * jobs and ctx.cache.directory:
+        _in_processes(pending, ctx, jobs, record)
+    elif jobs <= 1 or len(pending) <= 1:
+        for question in pending:
             one(question)
     else:
         pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="question")
         try:
-            list(pool.map(one, questions))
+            list(pool.map(one, pending))
         finally:
             # NOTE: on Ctrl-C, questions not yet started are cancelled; those running finish
-            # their current stage's atomic writes (a stage never writes outside the cache).
+            # their current stage (a stage writes nothing but its cache entry).
             pool.shutdown(wait=True, cancel_futures=True)
     report.drafts.sort(key=lambda d: d.slug)
     report.failures.sort(key=lambda f: f.question.slug)
     return report
+
+
+_WORKER: Context | None = None
+
+
+def _worker_start(settings_json: str, cache_dir: str) -> None:
+    global _WORKER
+    from .workers import worker_setup
+
+    worker_setup()
+    _WORKER = Context(
+        settings=Settings.model_validate_json(settings_json), cache=StageCache(Path(cache_dir))
+    )
+
+
+def _worker_run(question_json: str) -> tuple[str | None, int, str | None]:
+    """(draft JSON, stages computed, error) for one question, in a worker process."""
+    assert _WORKER is not None
+    question = Question.model_validate_json(question_json)
+    try:
+        draft, computed = run_counted(question, _WORKER)
+    except PipelineError as exc:
+        return None, 0, str(exc)
+    return draft.model_dump_json(), computed, None
+
+
+def _in_processes(
+    questions: list[Question],
+    ctx: Context,
+    jobs: int,
+    record: Callable[[Question, Draft | None, int, str | None], None],
+) -> None:
+    """CPU-bound offline stages over `jobs` processes sharing the on-disk stage cache."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    assert ctx.cache.directory is not None
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=get_context("spawn"),
+        initializer=_worker_start,
+        initargs=(ctx.settings.model_dump_json(), str(ctx.cache.directory)),
+    )
+    try:
+        futures = {pool.submit(_worker_run, q.model_dump_json()): q for q in questions}
+        for future in as_completed(futures):
+            question = futures[future]
+            try:
+                draft_json, computed, error = future.result()
+            except Exception as exc:  # a worker died
+                record(question, None, 0, f"worker failed: {type(exc).__name__}: {exc}")
+                continue
+            draft = Draft.model_validate_json(draft_json) if draft_json else None
+            record(question, draft, computed, error)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def previous_drafts(root: Path, settings: Settings) -> list[Draft]:

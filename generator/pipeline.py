@@ -50,6 +50,10 @@ class PipelineError(Exception):
     """A question could not produce a draft; the message says why, for the person."""
 
 
+class NotCached(Exception):
+    """A cache-only run met a stage that must be computed."""
+
+
 def now() -> datetime:
     """The current time, or SOURCE_DATE_EPOCH when set (reproducible builds)."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -65,6 +69,7 @@ class Context:
     cache: StageCache
     services: Services | None = None
     http_cache: Path | None = None
+    cache_only: bool = False
     executed: Counter[str] = field(default_factory=Counter)
     reused: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -165,6 +170,8 @@ class _Run:
                 self.ctx.count(self.ctx.reused, name)
                 self._record(record)
                 return result
+        if self.ctx.cache_only:
+            raise NotCached(name)
         started = time.perf_counter()
         result = compute()
         record = StageRun(

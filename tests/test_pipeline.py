@@ -77,3 +77,33 @@ def test_draft_date_is_when_pipeline_ran(project: Path, monkeypatch) -> None:
     _, warm = _run(project)
     assert {str(d.ran_on) for d in cold.drafts} == {"2026-05-28"}
     assert {str(d.ran_on) for d in warm.drafts} == {"2026-05-28"}
+
+
+def test_many_uncached_questions_run_in_processes_with_the_same_drafts(tmp_path: Path) -> None:
+    import json as _json
+
+    from generator.build import PROCESS_MIN_PER_JOB
+    from generator.corpus import load_corpus
+
+    from .conftest import make_project
+
+    count = PROCESS_MIN_PER_JOB * 2
+    drafts = {}
+    for jobs in (1, 2):
+        project = make_project(tmp_path / f"p{jobs}", [])
+        for i, paper in enumerate(load_corpus()[:count]):
+            question = f"What does '{paper.title}' establish about mixture-of-experts models?"
+            (project / "questions" / f"q{i:02d}.yaml").write_text(
+                "question: " + _json.dumps(question) + "\n"
+            )
+        settings = load_settings(project)
+        questions = load_questions(project / "questions", project).questions
+        ctx = Context(settings=settings, cache=StageCache(project / ".cache"))
+        report = run_pipeline(questions, settings, ctx.cache, context=ctx, jobs=jobs)
+        assert report.computed == count and not report.failures
+        # with 2 jobs the stages ran in worker processes, not in this one
+        assert (sum(ctx.executed.values()) > 0) == (jobs == 1)
+        drafts[jobs] = [
+            d.model_dump(exclude={"provenance": {"stages"}, "ran_on": True}) for d in report.drafts
+        ]
+    assert drafts[1] == drafts[2]

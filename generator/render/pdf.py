@@ -10,7 +10,6 @@ when a PDF is actually rendered (see `_pdf_engine`).
 from __future__ import annotations
 
 import math
-import os
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -22,6 +21,7 @@ from markupsafe import Markup
 from .. import __version__
 from ..models import Draft, Paper, TribunalResult
 from ..standing import Standing
+from ..workers import worker_setup
 from . import escape
 
 if TYPE_CHECKING:
@@ -189,7 +189,7 @@ def render_many(items: list[tuple[str, Path]], jobs: int) -> list[str]:
     pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(items)),
         mp_context=get_context("spawn"),
-        initializer=_worker_setup,
+        initializer=worker_setup,
     )
     try:
         futures = [pool.submit(_render_item, html, str(target)) for html, target in items]
@@ -203,20 +203,3 @@ def render_many(items: list[tuple[str, Path]], jobs: int) -> list[str]:
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     return errors
-
-
-def _worker_setup() -> None:
-    """Workers ignore Ctrl-C (the parent decides) and, on Linux, die with their parent, so a
-    killed build leaves no orphan holding its output pipes."""
-    import signal
-    import sys
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-        if os.getppid() == 1:  # the parent died before we asked
-            os._exit(1)
