@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -42,7 +43,9 @@ def _names(terms: tuple[str, ...], found: tuple[str, ...]) -> str:
     return ", ".join(f"{t} {'✓' if t in found else '×'}" for t in terms)
 
 
+@cache
 def environment() -> Environment:
+    # NOTE: one environment per process, so each template is compiled once, not per draft.
     env = Environment(
         loader=PackageLoader("generator", "render/templates"),
         finalize=_finalize,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ProcessPoolExecutor
+from functools import cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,7 +85,9 @@ def _authors(paper: Paper) -> str:
     return ", ".join(names) if len(names) <= 6 else ", ".join(names[:6]) + " et al."
 
 
+@cache
 def environment() -> Environment:
+    # NOTE: one environment per process, so each template is compiled once, not per draft.
     env = Environment(
         loader=PackageLoader("generator", "render/templates"),
         autoescape=True,
