@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import threading
 import time
@@ -10,7 +11,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cached_property, partial
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -214,8 +215,45 @@ def run_question(question: Question, ctx: Context) -> Draft:
     return run_counted(question, ctx)[0]
 
 
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """The pipeline's code (stages, backends, models): part of the whole-draft cache key."""
+    here = Path(__file__).parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(here.rglob("*.py")):
+        if "render" not in path.parts:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _draft_key(question: Question, ctx: Context) -> str:
+    """What the whole draft depends on: the question's text, pin and queries, every setting,
+    the sources' data and the code. A hit skips the stage-by-stage walk."""
+    inputs = {"question": question.question, "paper": question.paper, "queries": question.queries}
+    return stage_key(
+        "draft", _code_digest(), inputs, [ctx.settings.digest(), *ctx.source_fingerprints()]
+    )
+
+
 def run_counted(question: Question, ctx: Context) -> tuple[Draft, int]:
     """The draft, and how many of its stages were computed (0: all from the cache)."""
+    key = _draft_key(question, ctx)
+    hit = ctx.cache.get(key)
+    if hit is not None:
+        try:
+            draft = Draft.model_validate(hit["draft"])
+        except Exception:  # an entry from an older model shape: walk the stages instead
+            pass
+        else:
+            # the owner's decision, tags and path are read from the question file as it is now
+            return draft.model_copy(update={"question": question}), 0
+    draft, computed = _run_stages(question, ctx)
+    if not draft.failures:
+        ctx.cache.set(key, {"draft": draft.model_dump(mode="json")})
+    return draft, computed
+
+
+def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
     s = ctx.settings
     run = _Run(ctx)
     fingerprints = ctx.source_fingerprints()

@@ -12,11 +12,14 @@ can say what changed since the version the owner judged.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from . import __version__
 from .models import Draft
 from .outputs import prune, write_text
 from .render.markdown import render_draft, render_index, render_json, render_review_queue
@@ -104,15 +107,31 @@ def write_outputs(
     rejected = review / "rejected"
     kept: dict[Path, set[str]] = {public: set(), review: {"README.md"}, rejected: set()}
     pdfs: list[PdfJob] = []
+    manifest_path = root / settings.paths.cache_dir / "pages.json"
+    try:
+        written: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        written = {}
+    manifest: dict[str, str] = {}
+    drafts_json = {e.draft.slug: e.draft.model_dump_json() for e in items}
 
     def put(folder: Path, entry: Entry, banner: str | None, pdf: bool) -> None:
         slug = entry.draft.slug
-        page = render_draft(
-            entry.draft, entry.standing, banner=banner, pdf_href=f"{slug}.pdf" if pdf else None
-        )
-        write_text(folder / f"{slug}.md", page)
-        write_text(folder / f"{slug}.json", _json(entry))
         kept[folder] |= {f"{slug}.md", f"{slug}.json"}
+        # NOTE: a page whose draft, standing and templates are unchanged is neither rendered
+        # nor written again: a warm build touches no file and costs almost nothing here.
+        signature = _signature(drafts_json[slug], entry.standing, banner, pdf)
+        where = str(folder / slug)
+        manifest[where] = signature
+        unchanged = written.get(where) == signature and all(
+            (folder / f"{slug}{ext}").exists() for ext in (".md", ".json")
+        )
+        if not unchanged:
+            page = render_draft(
+                entry.draft, entry.standing, banner=banner, pdf_href=f"{slug}.pdf" if pdf else None
+            )
+            write_text(folder / f"{slug}.md", page)
+            write_text(folder / f"{slug}.json", _json(entry))
         if pdf:
             kept[folder].add(f"{slug}.pdf")
             pdfs.append(PdfJob(entry, folder / f"{slug}.pdf"))
@@ -143,7 +162,25 @@ def write_outputs(
             mode=build_mode([e.draft for e in items]),
         ),
     )
+    write_text(manifest_path, json.dumps(manifest, sort_keys=True))
     return pdfs
+
+
+@lru_cache(maxsize=1)
+def _templates_digest() -> str:
+    """What a page's look depends on besides its data: the templates and the renderer."""
+    here = Path(__file__).parent / "render"
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted([*here.glob("*.py"), *(here / "templates").glob("*")]):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _signature(draft_json: str, s: Standing, banner: str | None, pdf: bool) -> str:
+    decision = s.decision.model_dump_json() if s.decision else ""
+    parts = [_templates_digest(), draft_json, s.state, s.content_hash, decision, *s.changes]
+    parts += [banner or "", str(pdf)]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _pdf_stamp(root: Path, settings: Settings, target: Path) -> Path:
