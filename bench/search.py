@@ -1,0 +1,297 @@
+"""Search latency of the `local` source over a corpus scaled to 20,000+ records (issue 7).
+
+Usage:
+    .venv/bin/python bench/search.py [--records 20000] [--seed 7] [--keep FILE] [--json FILE]
+
+The scaled corpus. The bundled corpus (generator/data/moe_arxiv.jsonl, 161 real arXiv
+records) is copy 0, unchanged. Copies 1, 2, ... each hold a synthetic variant of every bundled
+record, until --records records exist (20,000 → 125 copies, the last one partial):
+  - id: "9KKK.IIIII" (copy K, record I), arXiv-shaped and unique, never a real id in the corpus;
+  - abstract: the record's sentences (split after . ! ?) in a shuffled order, each one replaced
+    with probability 0.3 by a random sentence of a random other bundled record;
+  - title: the record's title with one word dropped (probability 0.5, titles of 4+ words), two
+    adjacent words swapped, and a prefix such as "Revisiting" (probability 0.5);
+  - authors rotated by K, date and categories kept.
+So the vocabulary stays that of the real corpus (realistic term statistics for BM25 and
+TF-IDF), every record is distinct, and the texts are as long as real abstracts. A seeded
+random.Random makes the corpus identical on every run. It is written to a temporary JSONL.
+
+The queries (at least 200): every bundled question's text, the 4 queries its plan stage
+derives (`generator.stages.plan.keyphrase_plan`, as a build would send them), and the title
+of every bundled paper.
+
+What is measured, for each ranker (bm25, tfidf), each in a fresh child process so imports and
+memory are its own, with the real `generator.sources.local.LocalSource(ranker=..., path=...)`:
+  load      `source.papers`: read and validate the JSONL (generator.corpus.load_corpus)
+  index     `source.ranker`: import NumPy + bm25s / scikit-learn and fit the index
+  first     the first `await source.search(q, 20)` (after the index is built)
+  search    every query through `await source.search(q, 20)` in one event loop (the
+            thread hop the pipeline uses included): median, p95, max, mean
+  top       the same queries through `source.ranker.top(q, 20)` directly (no thread hop)
+  RSS       ru_maxrss of the child at the end
+Baseline rows do the same on the bundled 161-record corpus.
+Target (issue 7): under 50 ms per query after the index is loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import re
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RANKERS = ("bm25", "tfidf")
+PREFIXES = ("Revisiting", "Towards", "Rethinking", "On", "A Study of", "Understanding")
+REPLACE = 0.3
+TARGET_MS = 50.0
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
+
+
+def scale_corpus(records: int, seed: int) -> list[dict]:
+    """The bundled records, then synthetic variants of them, `records` in all."""
+    from generator.corpus import bundled_path
+
+    lines = bundled_path().read_text(encoding="utf-8").splitlines()
+    base = [json.loads(line) for line in lines if line.strip()]
+    sentences = [SENTENCE.split(" ".join(r["abstract"].split())) for r in base]
+    rng = random.Random(seed)
+    out = list(base[:records])
+    copy = 0
+    while len(out) < records:
+        copy += 1
+        for i, record in enumerate(base):
+            if len(out) >= records:
+                break
+            own = list(sentences[i])
+            rng.shuffle(own)
+            for j in range(len(own)):
+                if rng.random() < REPLACE:
+                    other = rng.randrange(len(base) - 1)
+                    other += other >= i  # any record but this one
+                    own[j] = rng.choice(sentences[other])
+            words = record["title"].split()
+            if len(words) >= 4 and rng.random() < 0.5:
+                del words[rng.randrange(1, len(words))]
+            if len(words) >= 2:
+                k = rng.randrange(len(words) - 1)
+                words[k], words[k + 1] = words[k + 1], words[k]
+            if rng.random() < 0.5:
+                words.insert(0, rng.choice(PREFIXES))
+            authors = list(record.get("authors", []))
+            shift = copy % len(authors) if authors else 0
+            out.append(
+                {
+                    **record,
+                    "id": f"9{copy:03d}.{i:05d}",
+                    "title": " ".join(words),
+                    "abstract": " ".join(own),
+                    "authors": authors[shift:] + authors[:shift],
+                }
+            )
+    return out
+
+
+def make_queries() -> list[str]:
+    """Bundled questions, their planned queries, and the bundled papers' titles."""
+    from generator.corpus import load_corpus
+    from generator.questions import load_questions
+    from generator.settings import PlanSettings
+    from generator.stages.plan import keyphrase_plan
+
+    queries: list[str] = []
+    for question in load_questions(REPO / "questions").questions:
+        queries.append(question.question)
+        queries.extend(keyphrase_plan(question, PlanSettings()).queries)
+    queries.extend(p.title for p in load_corpus())
+    return queries
+
+
+def code_version() -> str:
+    """The commit measured, "+dirty" when generator/ has uncommitted changes (read-only git)."""
+    git = ["git", "-C", str(REPO)]
+    try:
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [*git, "status", "--porcelain", "--", "generator"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
+
+
+def _ms(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "median": statistics.median(ordered) * 1000,
+        "p95": p95 * 1000,
+        "max": ordered[-1] * 1000,
+        "mean": statistics.fmean(ordered) * 1000,
+    }
+
+
+def measure_one(ranker: str, corpus: Path | None, queries: list[str]) -> dict:
+    """Run in a child process: load, index and query one LocalSource."""
+    from generator.sources.local import LocalSource
+
+    started = time.perf_counter()
+    source = LocalSource(ranker=ranker, path=corpus)
+    papers = source.papers
+    loaded = time.perf_counter()
+    _ = source.ranker
+    indexed = time.perf_counter()
+
+    async def searches() -> tuple[float, list[float]]:
+        t = time.perf_counter()
+        await source.search(queries[0], 20)
+        first = time.perf_counter() - t
+        times = []
+        for query in queries:
+            t = time.perf_counter()
+            found = await source.search(query, 20)
+            times.append(time.perf_counter() - t)
+            assert len(found) == 20
+        return first, times
+
+    first, times = asyncio.run(searches())
+    direct = []
+    for query in queries:
+        t = time.perf_counter()
+        source.ranker.top(query, 20)
+        direct.append(time.perf_counter() - t)
+    return {
+        "ranker": ranker,
+        "records": len(papers),
+        "queries": len(queries),
+        "load_s": loaded - started,
+        "index_s": indexed - loaded,
+        "first_ms": first * 1000,
+        "search_ms": _ms(times),
+        "top_ms": _ms(direct),
+        "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _child(ranker: str, corpus: Path | None, queries_file: Path) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", ranker]
+    cmd += ["--queries-file", str(queries_file)]
+    if corpus:
+        cmd += ["--corpus", str(corpus)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise SystemExit(f"{ranker} child failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def table(rows: list[dict]) -> str:
+    header = [
+        "corpus",
+        "ranker",
+        "load s",
+        "index s",
+        "first ms",
+        "median ms",
+        "p95 ms",
+        "max ms",
+        "top() median ms",
+        "top() p95 ms",
+        "RSS MiB",
+        f"< {TARGET_MS:.0f} ms",
+    ]
+    body = []
+    for r in rows:
+        s, t = r["search_ms"], r["top_ms"]
+        body.append(
+            [
+                f"{r['records']:,}",
+                r["ranker"],
+                f"{r['load_s']:.2f}",
+                f"{r['index_s']:.2f}",
+                f"{r['first_ms']:.1f}",
+                f"{s['median']:.1f}",
+                f"{s['p95']:.1f}",
+                f"{s['max']:.1f}",
+                f"{t['median']:.1f}",
+                f"{t['p95']:.1f}",
+                f"{r['maxrss_mib']:.0f}",
+                "yes" if s["p95"] < TARGET_MS else "no",
+            ]
+        )
+    widths = [max(len(x[i]) for x in [header, *body]) for i in range(len(header))]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"]
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in body:
+        cells = [
+            c.ljust(w) if i < 2 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=20_000, help="size of the scaled corpus")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", type=Path, help="write the scaled corpus here and keep it")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--child", choices=RANKERS, help=argparse.SUPPRESS)
+    parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--queries-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        queries = json.loads(args.queries_file.read_text(encoding="utf-8"))
+        print(json.dumps(measure_one(args.child, args.corpus, queries)))
+        return
+
+    with tempfile.TemporaryDirectory(prefix="sovereign-search-") as tmp:
+        started = time.perf_counter()
+        records = scale_corpus(args.records, args.seed)
+        corpus = args.keep or Path(tmp) / "scaled.jsonl"
+        with corpus.open("w", encoding="utf-8") as handle:
+            for record in records:
+                handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        made = time.perf_counter() - started
+        queries = make_queries()
+        queries_file = Path(tmp) / "queries.json"
+        queries_file.write_text(json.dumps(queries), encoding="utf-8")
+        size = corpus.stat().st_size / 1e6
+        print(
+            f"machine: {os.cpu_count()} cores · Python {platform.python_version()} · "
+            f"{platform.system()} {platform.release()} · code {code_version()}"
+        )
+        print(
+            f"scaled corpus: {len(records):,} records ({len(set(r['id'] for r in records)):,} "
+            f"distinct ids), {size:.1f} MB, made in {made:.1f} s (seed {args.seed}); "
+            f"{len(queries)} queries, 20 results each\n"
+        )
+        rows = [_child(name, None, queries_file) for name in RANKERS]
+        rows += [_child(name, corpus, queries_file) for name in RANKERS]
+    print(table(rows))
+    print(
+        "\nload: read + validate the JSONL; index: imports + fit; first: first search after the "
+        "index; median/p95/max: `await LocalSource.search(q, 20)`; top(): ranker.top(q, 20) "
+        f"without the thread hop; last column: p95 of search under {TARGET_MS:.0f} ms"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"records": len(records), "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
