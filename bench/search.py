@@ -118,21 +118,25 @@ def make_queries() -> list[str]:
 
 
 def code_version() -> str:
-    """The commit measured, "+dirty" when generator/ has uncommitted changes (read-only git)."""
+    """The commit and the tree of generator/ measured (read-only git), "+dirty" when
+    generator/ has uncommitted changes: "bd0f1f2 generator@4c1a9e2"."""
     git = ["git", "-C", str(REPO)]
     try:
-        head = subprocess.run(
-            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
-        ).stdout.strip()
+        head, tree = subprocess.run(
+            [*git, "rev-parse", "HEAD", "HEAD:generator"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         dirty = subprocess.run(
             [*git, "status", "--porcelain", "--", "generator"],
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, ValueError, subprocess.CalledProcessError):
         return "unknown"
-    return head + ("+dirty" if dirty else "")
+    return f"{head[:7]} generator@{tree[:7]}" + ("+dirty" if dirty else "")
 
 
 def _ms(values: list[float]) -> dict[str, float]:
