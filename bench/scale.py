@@ -67,6 +67,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from _common import code_version  # bench/ is on sys.path when run as a script
+
 SUMMARY = re.compile(
     r"(?P<drafts>\d+) drafts \((?P<computed>\d+) computed, (?P<cached>\d+) from cache\)"
 )
@@ -441,28 +443,6 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
-
-
-def code_version() -> str:
-    """The commit and the tree of generator/ measured (read-only git), "+dirty" when
-    generator/ has uncommitted changes: "bd0f1f2 generator@4c1a9e2"."""
-    git = ["git", "-C", str(REPO)]
-    try:
-        head, tree = subprocess.run(
-            [*git, "rev-parse", "HEAD", "HEAD:generator"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        dirty = subprocess.run(
-            [*git, "status", "--porcelain", "--", "generator"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, ValueError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head[:7]} generator@{tree[:7]}" + ("+dirty" if dirty else "")
 
 
 def machine() -> str:

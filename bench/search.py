@@ -50,6 +50,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _common import code_version  # bench/ is on sys.path when run as a script
+
 REPO = Path(__file__).resolve().parents[1]
 RANKERS = ("bm25", "tfidf")
 PREFIXES = ("Revisiting", "Towards", "Rethinking", "On", "A Study of", "Understanding")
@@ -115,28 +117,6 @@ def make_queries() -> list[str]:
         queries.extend(keyphrase_plan(question, PlanSettings()).queries)
     queries.extend(p.title for p in load_corpus())
     return queries
-
-
-def code_version() -> str:
-    """The commit and the tree of generator/ measured (read-only git), "+dirty" when
-    generator/ has uncommitted changes: "bd0f1f2 generator@4c1a9e2"."""
-    git = ["git", "-C", str(REPO)]
-    try:
-        head, tree = subprocess.run(
-            [*git, "rev-parse", "HEAD", "HEAD:generator"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        dirty = subprocess.run(
-            [*git, "status", "--porcelain", "--", "generator"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, ValueError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head[:7]} generator@{tree[:7]}" + ("+dirty" if dirty else "")
 
 
 def _ms(values: list[float]) -> dict[str, float]:
