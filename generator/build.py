@@ -47,7 +47,8 @@ class PipelineReport:
 
     def summary(self) -> str:
         return (
-            f"{len(self.drafts)} drafts ({self.computed} computed, {self.from_cache} from cache) · "
+            f"{self.computed + self.from_cache} drafts ({self.computed} computed, "
+            f"{self.from_cache} from cache) · "
             f"{len(self.failures)} failed"
         )
 

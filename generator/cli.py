@@ -10,6 +10,8 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +22,9 @@ from .yamlsrc import Problem, read_yaml
 
 if TYPE_CHECKING:
     from .build import PipelineReport
+    from .ledger import Ledger
+    from .pipeline import Context
+    from .publish import Entry
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -87,22 +92,42 @@ def _select(questions: list[Question], only: list[str] | None) -> tuple[list[Que
     return [by_slug[s] for s in only if s in by_slug], missing
 
 
-def _run_with_progress(
-    root: Path, questions: list[Question], settings: Settings, jobs: int
-) -> PipelineReport:
-    """Run the pipeline under a progress bar; print failures and what services cost."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from .build import run_pipeline
+@contextmanager
+def _pipeline_context(root: Path, settings: Settings) -> Iterator[Context]:
+    """The pipeline's shared context; on leaving, close the cache and report what the web
+    services cost."""
     from .cache import StageCache
     from .pipeline import Context
 
-    console = Console(stderr=True)
     cache = StageCache(root / settings.paths.cache_dir / "stages")
     ctx = Context(
         settings=settings, cache=cache, http_cache=root / settings.paths.cache_dir / "http"
     )
+    try:
+        yield ctx
+    finally:
+        cache.close()
+        if ctx.services is not None:
+            for name, stats in ctx.services.stats().items():
+                _err(
+                    f"{name}: {stats.requests} requests, {stats.retries} retries, "
+                    f"{stats.cache_hits} answered from the HTTP cache, {stats.failures} failed"
+                )
+            ctx.services.close()
+        if cache.problem:
+            _err(f"warning: {cache.problem}")
+
+
+def _run_with_progress(questions: list[Question], ctx: Context, jobs: int) -> PipelineReport:
+    """Run the pipeline under a progress bar; print failures."""
+    from .build import PipelineReport, run_pipeline
+
+    if not questions:
+        return PipelineReport()
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -118,21 +143,9 @@ def _run_with_progress(
             progress.console.print(f"  {question.slug}: {verdict}", highlight=False)
             progress.advance(task)
 
-        try:
-            report = run_pipeline(questions, settings, cache, advance, context=ctx, jobs=jobs)
-        finally:
-            cache.close()
-            if ctx.services is not None:
-                for name, stats in ctx.services.stats().items():
-                    _err(
-                        f"{name}: {stats.requests} requests, {stats.retries} retries, "
-                        f"{stats.cache_hits} answered from the HTTP cache, {stats.failures} failed"
-                    )
-                ctx.services.close()
+        report = run_pipeline(questions, ctx.settings, ctx.cache, advance, context=ctx, jobs=jobs)
     for failure in report.failures:
         _err(f"error: {failure.message}")
-    if cache.problem:
-        _err(f"warning: {cache.problem}")
     return report
 
 
@@ -146,11 +159,14 @@ def _with_current_question(draft: Draft, question: Question) -> Draft:
 
 def cmd_build(args: argparse.Namespace) -> int:
     """Run the pipeline for the questions, write drafts and index, build the site."""
-    from .build import previous_drafts
+    from .ledger import Ledger
+    from .pipeline import code_digest
     from .shards import Shard, write_shard
 
     settings = _settings(args)
-    loaded = load_questions(args.root / settings.paths.questions, args.root)
+    cache_dir = args.root / settings.paths.cache_dir
+    ledger = Ledger.read(cache_dir, code_digest())
+    loaded = load_questions(args.root / settings.paths.questions, args.root, memo=ledger.questions)
     problems = loaded.problems + _check_pins(args.root, loaded.questions, settings)
     _report(problems)
     if problems and args.strict:
@@ -163,44 +179,101 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     shard = Shard.parse(args.shard) if args.shard else None
     if shard:
-        selected = shard.select(selected)
-
-    report = _run_with_progress(args.root, selected, settings, args.jobs)
-    if shard:
+        with _pipeline_context(args.root, settings) as ctx:
+            report = _run_with_progress(shard.select(selected), ctx, args.jobs)
         folder = args.out or args.root / "shards" / str(shard.index)
         write_shard(folder, report.drafts, [(f.question.slug, f.message) for f in report.failures])
         print(f"{report.summary()} · shard {shard.index}/{shard.count} written to {folder}")
         # NOTE: a question without a draft is recorded in the shard and shown on the index by
         # merge; it must not stop the other shards' drafts from being published.
         return EXIT_USAGE if problems else EXIT_OK
-    if args.only:
-        # NOTE: a partial build must not drop the other drafts from the site: keep their
-        # last written versions (they were not asked to change).
-        built = {d.slug for d in report.drafts} | set(args.only)
-        current = {q.slug: q for q in questions}
-        drafts = report.drafts + [
-            _with_current_question(d, current[d.slug])
-            for d in previous_drafts(args.root, settings)
-            if d.slug in set(current) - built
-        ]
-    else:
-        drafts = report.drafts
-    print(report.summary(), end=" · ")
-    code = _publish(args, settings, drafts, report.failures)
+
+    with _pipeline_context(args.root, settings) as ctx:
+        if args.only:
+            report, items = _build_only(args, settings, ctx, selected, questions)
+        else:
+            report, items = _build_all(args.root, settings, ctx, selected, ledger, args.jobs)
+        print(report.summary(), end=" · ")
+        code = _publish(args, settings, items, report.failures, ledger)
     if code == EXIT_OK and problems:
         return EXIT_USAGE
     return code if code != EXIT_OK else (EXIT_FAILED if report.failures else EXIT_OK)
 
 
-def _publish(
-    args: argparse.Namespace, settings: Settings, drafts: list[Draft], failures: list
-) -> int:
-    """Standings → pages, JSON, index, review queue → PDFs → MkDocs site."""
-    from .build import SiteBuildError, build_site
-    from .publish import entries, render_pdfs, summary_line, write_outputs
+def _build_all(
+    root: Path,
+    settings: Settings,
+    ctx: Context,
+    questions: list[Question],
+    ledger: Ledger,
+    jobs: int,
+) -> tuple[PipelineReport, list[Entry]]:
+    """Every question: those whose inputs match the ledger are taken from it as they are
+    (no draft read, nothing computed); the others run through the pipeline."""
+    from .pipeline import draft_key, run_counted
+    from .publish import Entry, entries, entry, entry_key
 
-    drafts = sorted(drafts, key=lambda d: d.slug)
-    items = entries(args.root, settings, drafts)
+    unchanged: list[Entry] = []
+    pending: list[Question] = []
+    keys: dict[str, str] = {}
+    for question in questions:
+        key = entry_key(root, settings, question, draft_key(question, ctx))
+        row = ledger.rows.get(question.slug)
+        if row is not None and row.key == key:
+
+            def load(q: Question = question, k: str = key) -> Entry:
+                return entry(root, settings, run_counted(q, ctx)[0], k)
+
+            unchanged.append(Entry.from_row(row, load))
+        else:
+            pending.append(question)
+            keys[question.slug] = key
+    report = _run_with_progress(pending, ctx, jobs)
+    report.from_cache += len(unchanged)
+    # NOTE: a draft made while a service failed gets no key, so the next build retries it.
+    made = {d.slug: keys[d.slug] for d in report.drafts if not d.failures}
+    return report, unchanged + entries(root, settings, report.drafts, made)
+
+
+def _build_only(
+    args: argparse.Namespace,
+    settings: Settings,
+    ctx: Context,
+    selected: list[Question],
+    questions: list[Question],
+) -> tuple[PipelineReport, list[Entry]]:
+    """`--only`: run the named questions and keep every other draft as last written."""
+    from .build import previous_drafts
+    from .publish import entries
+
+    report = _run_with_progress(selected, ctx, args.jobs)
+    # NOTE: a partial build must not drop the other drafts from the site: keep their
+    # last written versions (they were not asked to change).
+    built = {d.slug for d in report.drafts} | set(args.only)
+    current = {q.slug: q for q in questions}
+    drafts = report.drafts + [
+        _with_current_question(d, current[d.slug])
+        for d in previous_drafts(args.root, settings)
+        if d.slug in set(current) - built
+    ]
+    return report, entries(args.root, settings, drafts)
+
+
+def _publish(
+    args: argparse.Namespace,
+    settings: Settings,
+    items: list[Entry],
+    failures: list,
+    ledger: Ledger | None = None,
+) -> int:
+    """Standings → pages, JSON, index, review queue → PDFs → MkDocs site. The ledger, when
+    given, says what is unchanged since the last build and is written back."""
+    from .build import SiteBuildError, build_site
+    from .ledger import Ledger
+    from .publish import render_pdfs, summary_line, write_outputs
+
+    ledger = ledger if ledger is not None else Ledger()
+    items = sorted(items, key=lambda e: e.slug)
     pdf_jobs = write_outputs(
         args.root,
         settings,
@@ -208,9 +281,12 @@ def _publish(
         preview=args.preview,
         failures=failures,
         with_pdfs=not args.no_pdf,
+        ledger=ledger,
     )
     print(summary_line(items))
-    pdf_errors = render_pdfs(args.root, settings, pdf_jobs, args.jobs) if pdf_jobs else []
+    pdf_errors = render_pdfs(args.root, settings, pdf_jobs, args.jobs, ledger)
+    ledger.rows = {e.slug: e.row() for e in items}
+    ledger.write(args.root / settings.paths.cache_dir)
     for error in pdf_errors:
         _err(f"error: PDF {error}")
     if pdf_errors:
@@ -254,7 +330,9 @@ def cmd_merge(args: argparse.Namespace) -> int:
     print(f"{len(drafts)} drafts from {len(args.folders)} shards", end=" · ")
     for failure in failures:
         _err(f"warning: no draft for {failure.question.slug}: {failure.message}")
-    return _publish(args, settings, drafts, failures)
+    from .publish import entries
+
+    return _publish(args, settings, entries(args.root, settings, drafts), failures)
 
 
 def cmd_pr(args: argparse.Namespace) -> int:
@@ -276,7 +354,8 @@ def cmd_pr(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     bad = {p.path for p in problems}
     selected = [q for q in loaded.questions if q.path in changed and q.path not in bad]
-    report = _run_with_progress(args.root, selected, settings, args.jobs)
+    with _pipeline_context(args.root, settings) as ctx:
+        report = _run_with_progress(selected, ctx, args.jobs)
     summary = render_pr_summary(
         entries(args.root, settings, report.drafts), report.failures, problems
     )
@@ -312,7 +391,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         _report([p for p in loaded.problems if Path(p.path).stem == args.slug])
         _err(f"no valid question named {args.slug}")
         return EXIT_USAGE
-    report = _run_with_progress(args.root, selected, settings, jobs=1)
+    with _pipeline_context(args.root, settings) as ctx:
+        report = _run_with_progress(selected, ctx, jobs=1)
     for d in report.drafts:
         f = d.final
         print(
@@ -371,7 +451,8 @@ def _current_entries(args: argparse.Namespace, only: list[str] | None) -> tuple[
     selected, missing = _select(loaded.questions, only)
     if missing:
         raise SystemExit(_fail_usage(f"no valid question named {', '.join(missing)}"))
-    report = _run_with_progress(args.root, selected, settings, args.jobs)
+    with _pipeline_context(args.root, settings) as ctx:
+        report = _run_with_progress(selected, ctx, args.jobs)
     return settings, entries(args.root, settings, report.drafts)
 
 

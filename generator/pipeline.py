@@ -136,6 +136,10 @@ class Context:
             return self.tribunal.describe()
         return "offline"
 
+    @cached_property
+    def settings_digest(self) -> str:
+        return self.settings.digest()
+
     def source_fingerprints(self) -> list[str]:
         return [s.fingerprint() for s in self.sources]
 
@@ -216,7 +220,7 @@ def run_question(question: Question, ctx: Context) -> Draft:
 
 
 @lru_cache(maxsize=1)
-def _code_digest() -> str:
+def code_digest() -> str:
     """The pipeline's code (stages, backends, models): part of the whole-draft cache key."""
     here = Path(__file__).parent
     digest = hashlib.sha256(__version__.encode())
@@ -226,18 +230,18 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def _draft_key(question: Question, ctx: Context) -> str:
+def draft_key(question: Question, ctx: Context) -> str:
     """What the whole draft depends on: the question's text, pin and queries, every setting,
     the sources' data and the code. A hit skips the stage-by-stage walk."""
     inputs = {"question": question.question, "paper": question.paper, "queries": question.queries}
     return stage_key(
-        "draft", _code_digest(), inputs, [ctx.settings.digest(), *ctx.source_fingerprints()]
+        "draft", code_digest(), inputs, [ctx.settings_digest, *ctx.source_fingerprints()]
     )
 
 
 def run_counted(question: Question, ctx: Context) -> tuple[Draft, int]:
     """The draft, and how many of its stages were computed (0: all from the cache)."""
-    key = _draft_key(question, ctx)
+    key = draft_key(question, ctx)
     hit = ctx.cache.get(key)
     if hit is not None:
         try:

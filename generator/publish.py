@@ -12,20 +12,18 @@ can say what changed since the version the owner judged.
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .models import Draft
+from .ledger import Ledger, Row, StandingRecord, Summary, signature
+from .models import Draft, Question
 from .outputs import prune, write_text
-from .render.markdown import render_draft, render_index, render_json, render_review_queue
-from .render.narrative import build_mode
 from .settings import Settings
-from .standing import Standing, content_hash, standing
+from .standing import Standing, standing
 
 PREVIEW_BANNERS = {
     "rejected": "Rejected by the owner — shown only in a preview build.",
@@ -33,12 +31,59 @@ PREVIEW_BANNERS = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass
 class Entry:
-    """A draft and where it stands."""
+    """A draft, what the index shows of it, and where it stands.
 
-    draft: Draft
+    An entry taken from the ledger carries no draft: `draft` loads it (with `load`) only when
+    a page or PDF must be rendered again. `digest` identifies the draft's content; `key` the
+    inputs it was made from (None when they are not known).
+    """
+
+    summary: Summary
     standing: Standing
+    digest: str
+    key: str | None = None
+    load: Callable[[], Entry] | None = None
+    _draft: Draft | None = None
+    _row: Row | None = None
+
+    @classmethod
+    def of(cls, draft: Draft, where: Standing, key: str | None = None) -> Entry:
+        digest = hashlib.sha256(draft.model_dump_json().encode()).hexdigest()
+        return cls(Summary.of(draft), where, digest, key, None, draft)
+
+    @classmethod
+    def from_row(cls, row: Row, load: Callable[[], Entry]) -> Entry:
+        made = cls(row.summary, row.standing.standing(), row.digest, row.key, load)
+        made._row = row
+        return made
+
+    @property
+    def slug(self) -> str:
+        return self.summary.slug
+
+    @property
+    def draft(self) -> Draft:
+        if self._draft is None:
+            assert self.load is not None, "an entry without a draft needs a loader"
+            # NOTE: the loaded draft replaces everything, so a page is never rendered from one
+            # draft and recorded under another's digest.
+            fresh = self.load()
+            self.summary, self.standing, self.digest = fresh.summary, fresh.standing, fresh.digest
+            self._draft, self._row = fresh.draft, None
+        return self._draft
+
+    def row(self) -> Row:
+        """The ledger's record of this entry."""
+        if self._row is None:
+            self._row = Row(
+                key=self.key,
+                digest=self.digest,
+                summary=self.summary,
+                standing=StandingRecord.of(self.standing),
+            )
+        return self._row
 
 
 @dataclass(frozen=True)
@@ -53,12 +98,11 @@ def archive_folder(root: Path, settings: Settings) -> Path:
     return root / settings.paths.cache_dir / "drafts"
 
 
-def archive(folder: Path, drafts: Sequence[Draft]) -> None:
+def archive(folder: Path, draft: Draft, content_hash: str) -> None:
     """Keep every version of every draft, named by content hash (written once)."""
-    for draft in drafts:
-        path = folder / draft.slug / f"{content_hash(draft)}.json"
-        if not path.exists():
-            write_text(path, draft.model_dump_json())
+    path = folder / draft.slug / f"{content_hash}.json"
+    if not path.exists():
+        write_text(path, draft.model_dump_json())
 
 
 def judged_version(folder: Path, draft: Draft) -> Draft | None:
@@ -73,22 +117,45 @@ def judged_version(folder: Path, draft: Draft) -> Draft | None:
         return None
 
 
-def entries(root: Path, settings: Settings, drafts: Sequence[Draft]) -> list[Entry]:
-    """Archive the drafts, then work out each one's standing."""
+def entry(root: Path, settings: Settings, draft: Draft, key: str | None = None) -> Entry:
+    """Archive the draft, then work out its standing."""
     folder = archive_folder(root, settings)
-    archive(folder, drafts)
-    return [Entry(d, standing(d, judged_version(folder, d))) for d in drafts]
+    where = standing(draft, judged_version(folder, draft))
+    archive(folder, draft, where.content_hash)
+    return Entry.of(draft, where, key)
 
 
-def _json(entry: Entry) -> str:
-    s = entry.standing
+def entry_key(root: Path, settings: Settings, question: Question, draft_key: str) -> str:
+    """What a published entry depends on: the draft's inputs (`draft_key`), the question file
+    as it is now (owner's decision, tags, path) and whether the version the owner judged is
+    in the archive (the standing's "what changed" is worked out from it)."""
+    review = question.review
+    judged = bool(
+        review
+        and review.draft_hash
+        and (archive_folder(root, settings) / question.slug / f"{review.draft_hash}.json").exists()
+    )
+    return signature(draft_key, question.model_dump_json(), str(judged))
+
+
+def entries(
+    root: Path, settings: Settings, drafts: Sequence[Draft], keys: dict[str, str] | None = None
+) -> list[Entry]:
+    """Archive the drafts, then work out each one's standing."""
+    return [entry(root, settings, d, (keys or {}).get(d.slug)) for d in drafts]
+
+
+def _json(item: Entry) -> str:
+    from .render.markdown import render_json
+
+    s = item.standing
     extra: dict[str, Any] = {
         "state": s.state,
         "label": s.label,
         "decision": s.decision.model_dump(mode="json") if s.decision else None,
         "changes_since_decision": list(s.changes),
     }
-    return render_json(entry.draft, s.content_hash, extra)
+    return render_json(item.draft, s.content_hash, extra)
 
 
 def write_outputs(
@@ -99,71 +166,95 @@ def write_outputs(
     preview: bool,
     failures: Sequence[Any] = (),
     with_pdfs: bool = True,
+    ledger: Ledger | None = None,
 ) -> list[PdfJob]:
-    """Write every page and JSON, the index and the review queue; return the PDFs to render."""
+    """Write every page and JSON, the index and the review queue; return the PDFs to render.
+
+    A page whose draft, standing and templates are unchanged since the ledger's build is
+    neither rendered nor written (nor its draft loaded); the ledger is updated in place.
+    """
+    ledger = ledger if ledger is not None else Ledger()
     docs = root / settings.paths.docs_dir
     public = docs / "drafts"
     review = root / settings.paths.review_dir
     rejected = review / "rejected"
     kept: dict[Path, set[str]] = {public: set(), review: {"README.md"}, rejected: set()}
     pdfs: list[PdfJob] = []
-    manifest_path = root / settings.paths.cache_dir / "pages.json"
-    try:
-        written: dict[str, str] = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        written = {}
-    manifest: dict[str, str] = {}
+    written, pages = ledger.pages, {}
 
-    def put(folder: Path, entry: Entry, banner: str | None, pdf: bool) -> None:
-        slug = entry.draft.slug
+    def put(folder: Path, item: Entry, banner: str | None, pdf: bool) -> None:
+        slug = item.slug
         kept[folder] |= {f"{slug}.md", f"{slug}.json"}
-        # NOTE: a page whose draft, standing and templates are unchanged is neither rendered
-        # nor written again: a warm build touches no file and costs almost nothing here.
-        # NOTE: one draft's JSON at a time; holding all of them cost ~130 MiB at 1000 drafts
-        signature = _signature(entry.draft.model_dump_json(), entry.standing, banner, pdf)
         where = str(folder / slug)
-        manifest[where] = signature
-        unchanged = written.get(where) == signature and all(
+        unchanged = written.get(where) == _page_signature(item, banner, pdf) and all(
             (folder / f"{slug}{ext}").exists() for ext in (".md", ".json")
         )
         if not unchanged:
+            from .render.markdown import render_draft
+
+            draft = item.draft  # loads an entry from the ledger, which may update it
             page = render_draft(
-                entry.draft, entry.standing, banner=banner, pdf_href=f"{slug}.pdf" if pdf else None
+                draft, item.standing, banner=banner, pdf_href=f"{slug}.pdf" if pdf else None
             )
             write_text(folder / f"{slug}.md", page)
-            write_text(folder / f"{slug}.json", _json(entry))
+            write_text(folder / f"{slug}.json", _json(item))
+        pages[where] = _page_signature(item, banner, pdf)
         if pdf:
             kept[folder].add(f"{slug}.pdf")
-            pdfs.append(PdfJob(entry, folder / f"{slug}.pdf"))
+            pdfs.append(PdfJob(item, folder / f"{slug}.pdf"))
 
-    for entry in items:
-        state = entry.standing.state
-        if entry.standing.published:
-            put(public, entry, None, pdf=with_pdfs)
+    for item in items:
+        state = item.standing.state
+        if item.standing.published:
+            put(public, item, None, pdf=with_pdfs)
             continue
-        put(rejected if state == "rejected" else review, entry, None, pdf=with_pdfs)
+        put(rejected if state == "rejected" else review, item, None, pdf=with_pdfs)
         if preview:
             banner = PREVIEW_BANNERS.get(state, PREVIEW_BANNERS["default"])
-            put(public, entry, banner, pdf=False)
+            put(public, item, banner, pdf=False)
     for folder, names in kept.items():
         prune(folder, names, (".md", ".json", ".pdf"))
+    ledger.pages = pages
+    _write_lists(docs / "index.md", review / "README.md", items, preview, failures, ledger)
+    return pdfs
+
+
+def _write_lists(
+    index: Path,
+    queue_page: Path,
+    items: Sequence[Entry],
+    preview: bool,
+    failures: Sequence[Any],
+    ledger: Ledger,
+) -> None:
+    """The index and the review queue, rendered only when what they list changed."""
+    listed = signature(
+        _templates_digest(),
+        str(preview),
+        *(e.row().model_dump_json() for e in items),
+        *(f"{f.question.slug}\x1e{f.question.question}\x1e{f.message}" for f in failures),
+    )
+    if ledger.lists == listed and index.exists() and queue_page.exists():
+        return
+    from .render.markdown import render_index, render_review_queue
+    from .render.narrative import build_mode
+
     published = [e for e in items if e.standing.published]
     queue = [e for e in items if not e.standing.published and e.standing.state != "rejected"]
     gone = [e for e in items if e.standing.state == "rejected"]
-    write_text(review / "README.md", render_review_queue(queue, gone))
+    write_text(queue_page, render_review_queue(queue, gone))
     write_text(
-        docs / "index.md",
+        index,
         render_index(
             published,
             queue,
             preview=preview,
             title="Research drafts",
             failed=failures,
-            mode=build_mode([e.draft for e in items]),
+            mode=build_mode([e.summary for e in items]),
         ),
     )
-    write_text(manifest_path, json.dumps(manifest, sort_keys=True))
-    return pdfs
+    ledger.lists = listed
 
 
 @lru_cache(maxsize=1)
@@ -176,43 +267,68 @@ def _templates_digest() -> str:
     return digest.hexdigest()
 
 
-def _signature(draft_json: str, s: Standing, banner: str | None, pdf: bool) -> str:
+@lru_cache(maxsize=1)
+def _pdf_digest() -> str:
+    """What a PDF's look depends on besides its data: templates, renderer and print assets."""
+    assets = Path(__file__).parent / "pdf_assets"
+    digest = hashlib.sha256(_templates_digest().encode())
+    for path in sorted(p for p in assets.rglob("*") if p.is_file()):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _standing_signature(s: Standing) -> list[str]:
     decision = s.decision.model_dump_json() if s.decision else ""
-    parts = [_templates_digest(), draft_json, s.state, s.content_hash, decision, *s.changes]
-    parts += [banner or "", str(pdf)]
-    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return [s.state, s.content_hash, decision, *s.changes]
 
 
-def _pdf_stamp(root: Path, settings: Settings, target: Path) -> Path:
-    name = hashlib.sha256(str(target.resolve()).encode()).hexdigest()[:16]
-    return root / settings.paths.cache_dir / "pdf" / f"{name}.sha"
+def _page_signature(item: Entry, banner: str | None, pdf: bool) -> str:
+    return signature(
+        _templates_digest(),
+        item.digest,
+        *_standing_signature(item.standing),
+        banner or "",
+        str(pdf),
+    )
+
+
+def _pdf_signature(item: Entry) -> str:
+    return signature(_pdf_digest(), item.digest, *_standing_signature(item.standing))
 
 
 def render_pdfs(
-    root: Path, settings: Settings, jobs: Sequence[PdfJob], processes: int
+    root: Path,
+    settings: Settings,
+    jobs: Sequence[PdfJob],
+    processes: int,
+    ledger: Ledger | None = None,
 ) -> list[str]:
-    """Render the PDFs whose content changed (an unchanged draft's PDF is not re-rendered);
-    return one message per failure."""
-    from .render.pdf import draft_html, render_many
-
-    todo: list[tuple[str, Path]] = []
-    stamps: list[tuple[Path, str]] = []
+    """Render the PDFs whose draft, standing or look changed since the ledger's build (an
+    unchanged draft's PDF is not re-rendered, nor its draft loaded); return one message per
+    failure. The ledger is updated in place."""
+    ledger = ledger if ledger is not None else Ledger()
+    todo: list[tuple[PdfJob, str]] = []
+    done: dict[str, str] = {}
     for job in jobs:
-        html = draft_html(job.entry.draft, job.entry.standing)
-        digest = hashlib.sha256(html.encode()).hexdigest()
-        stamp = _pdf_stamp(root, settings, job.target)
-        try:
-            same = stamp.read_text() == digest and job.target.exists()
-        except OSError:
-            same = False
-        if not same:
-            todo.append((html, job.target))
-            stamps.append((stamp, digest))
-    errors = render_many(todo, processes) if todo else []
-    failed = {e.split(":", 1)[0] for e in errors}
-    for (stamp, digest), (_, target) in zip(stamps, todo, strict=True):
-        if str(target) not in failed:
-            write_text(stamp, digest)
+        stamp = _pdf_signature(job.entry)
+        if ledger.pdfs.get(str(job.target)) == stamp and job.target.exists():
+            done[str(job.target)] = stamp
+        else:
+            todo.append((job, stamp))
+    errors: list[str] = []
+    if todo:
+        from .render.pdf import draft_html, render_many
+
+        pages = []
+        for job, _ in todo:
+            draft = job.entry.draft  # may reload the entry: sign what is rendered
+            pages.append((draft_html(draft, job.entry.standing), job.target))
+        errors = render_many(pages, processes)
+        failed = {e.split(":", 1)[0] for e in errors}
+        for job, _ in todo:
+            if str(job.target) not in failed:
+                done[str(job.target)] = _pdf_signature(job.entry)
+    ledger.pdfs = done
     return errors
 
 

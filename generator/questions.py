@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -134,8 +136,15 @@ def load_question(path: Path, display: str) -> Question:
     )
 
 
-def load_questions(folder: Path, root: Path | None = None) -> QuestionSet:
-    """Load every question file; one broken file never hides the others."""
+Memo = MutableMapping[str, tuple[str, dict[str, Any]]]
+
+
+def load_questions(folder: Path, root: Path | None = None, memo: Memo | None = None) -> QuestionSet:
+    """Load every question file; one broken file never hides the others.
+
+    `memo` (display path → content hash and the validated question, kept in the build ledger)
+    skips parsing a file whose bytes have not changed; it is updated in place.
+    """
     questions: list[Question] = []
     problems: list[Problem] = []
     seen: dict[str, str] = {}
@@ -155,7 +164,29 @@ def load_questions(folder: Path, root: Path | None = None) -> QuestionSet:
             continue
         seen[path.stem] = display
         try:
-            questions.append(load_question(path, display))
+            questions.append(_load_memoised(path, display, memo))
         except YamlError as exc:
             problems += exc.problems
+    if memo is not None:
+        for gone in set(memo) - set(seen.values()):
+            del memo[gone]
     return QuestionSet(questions, problems)
+
+
+def _load_memoised(path: Path, display: str, memo: Memo | None) -> Question:
+    if memo is None:
+        return load_question(path, display)
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return load_question(path, display)  # reports the problem with its path
+    known = memo.get(display)
+    if known is not None and known[0] == sha:
+        try:
+            return Question.model_validate(known[1])
+        except ValidationError:
+            pass
+    memo.pop(display, None)
+    question = load_question(path, display)
+    memo[display] = (sha, question.model_dump(mode="json"))
+    return question

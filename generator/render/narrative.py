@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..models import Draft
+
+if TYPE_CHECKING:
+    from ..ledger import Summary
 
 
 def _quoted(items: tuple[str, ...]) -> str:
@@ -15,7 +19,7 @@ def _ref(paper_id: str) -> str:
     return f"arXiv:{paper_id}" if ":" not in paper_id else paper_id
 
 
-def _models(d: Draft) -> str:
+def models_used(d: Draft) -> str:
     """The embedding and language models that actually ran, or 'none (offline)'."""
     semantic = d.rounds[0].verification.semantic_method
     embedding = semantic or (
@@ -78,7 +82,7 @@ def methodology(d: Draft) -> list[str]:
         f"Tribunal: {d.final.tribunal.backend}. The tribunal score = mean of the three roles; "
         f"APPROVE at ≥ {d.final.tribunal.approve_at:g}, REJECT below "
         f"{d.final.tribunal.reject_below:g}, otherwise REVISE with a revision round.",
-        f"Models: {_models(d)}.",
+        f"Models: {models_used(d)}.",
     ]
     for r in d.rounds[1:]:
         lines.append(r.note)
@@ -143,14 +147,12 @@ def uncertainties(d: Draft) -> list[str]:
     return notes
 
 
-def build_mode(drafts: Sequence[Draft]) -> str:
+def build_mode(summaries: Sequence[Summary]) -> str:
     """One sentence for the index: did this build run live or offline, and with what."""
-    if not drafts:
+    if not summaries:
         return ""
-    sources = list(dict.fromkeys(s for d in drafts for s in d.provenance.sources))
-    models = list(dict.fromkeys(_models(d) for d in drafts))
-    live = any(d.rounds[0].search.sources != ("local",) for d in drafts) or any(
-        m.count("none (offline") < 2 for m in models
-    )
+    sources = list(dict.fromkeys(s for d in summaries for s in d.sources))
+    models = list(dict.fromkeys(d.models for d in summaries))
+    live = any(d.live for d in summaries) or any(m.count("none (offline") < 2 for m in models)
     kind = "Built live" if live else "Built offline (no API key, no network)"
     return f"{kind}: sources {'; '.join(sources)}; {' | '.join(models)}."

@@ -1,0 +1,131 @@
+"""The build ledger: what the last build wrote, so the next one can skip what has not changed.
+
+One JSON file in the cache folder holds, for each draft, the key of the inputs it was made
+from (question file, settings, sources' data, code, the owner's decision), a digest of the
+draft, what the index shows of it and its standing; and the signature of every page and PDF
+written. A warm build compares keys and signatures and reads no draft, renders no page and
+writes no file. A missing, corrupt or older-format ledger is simply empty: everything is
+checked the slow way and the ledger is written again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .models import OwnerReview
+from .outputs import write_text
+
+if TYPE_CHECKING:
+    from .models import Draft
+    from .standing import Standing
+
+FORMAT = 1
+FILE_NAME = "ledger.json"
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Summary(_Record):
+    """What the index, the review queue and the build-mode line show of a draft."""
+
+    slug: str
+    question: str
+    path: str
+    tags: tuple[str, ...]
+    verdict: str
+    score: float
+    verified: int
+    checked: int
+    reason: str
+    ran_on: date
+    sources: tuple[str, ...]
+    models: str
+    live: bool
+
+    @classmethod
+    def of(cls, draft: Draft) -> Summary:
+        from .render.narrative import models_used
+
+        final = draft.final
+        return cls(
+            slug=draft.slug,
+            question=draft.question.question,
+            path=draft.question.path,
+            tags=draft.question.tags,
+            verdict=final.tribunal.verdict,
+            score=final.tribunal.score,
+            verified=final.verification.verified_count,
+            checked=len(final.verification.checks),
+            reason=draft.decision.reason,
+            ran_on=draft.ran_on,
+            sources=draft.provenance.sources,
+            models=models_used(draft),
+            live=draft.rounds[0].search.sources != ("local",),
+        )
+
+
+class StandingRecord(_Record):
+    state: str
+    content_hash: str
+    decision: OwnerReview | None = None
+    changes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, standing: Standing) -> StandingRecord:
+        return cls(
+            state=standing.state,
+            content_hash=standing.content_hash,
+            decision=standing.decision,
+            changes=standing.changes,
+        )
+
+    def standing(self) -> Standing:
+        from .standing import Standing
+
+        return Standing(self.state, self.content_hash, self.decision, self.changes)  # type: ignore[arg-type]
+
+
+class Row(_Record):
+    """One draft as the last build published it."""
+
+    key: str | None  # the inputs it was made from; None: unknown, so never taken as fresh
+    digest: str  # of the draft's JSON: a page depends on nothing else of the draft
+    summary: Summary
+    standing: StandingRecord
+
+
+class Ledger(_Record):
+    model_config = ConfigDict(frozen=False, extra="forbid")
+
+    format: int = FORMAT
+    code: str = ""  # the pipeline code's digest: question validation and keys depend on it
+    questions: dict[str, tuple[str, dict[str, Any]]] = {}  # question file → its hash, parsed
+    rows: dict[str, Row] = {}
+    pages: dict[str, str] = {}  # page path → signature of what it was rendered from
+    pdfs: dict[str, str] = {}  # PDF path → signature of what it was rendered from
+    lists: str = ""  # signature of the index and the review queue
+
+    @classmethod
+    def read(cls, folder: Path, code: str) -> Ledger:
+        """The ledger in `folder`, or an empty one when it is missing, corrupt, of another
+        format or written by other code."""
+        try:
+            ledger = cls.model_validate_json((folder / FILE_NAME).read_bytes())
+        except (OSError, ValidationError, ValueError):
+            return cls(code=code)
+        return ledger if (ledger.format, ledger.code) == (FORMAT, code) else cls(code=code)
+
+    def write(self, folder: Path) -> None:
+        write_text(folder / FILE_NAME, self.model_dump_json())
+
+
+def signature(*parts: str) -> str:
+    """A content hash of several strings (kept apart, so ("ab", "c") ≠ ("a", "bc"))."""
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
