@@ -31,6 +31,18 @@ memory are its own, with the real `generator.sources.local.LocalSource(ranker=..
   RSS       ru_maxrss of the child at the end
 Baseline rows do the same on the bundled 161-record corpus.
 Target (issue 7): under 50 ms per query after the index is loaded.
+
+Then the index store (generator/index_store.py), on the scaled corpus, for each ranker and
+for the idf of the TF-IDF embedder, in a fresh child process per index:
+  import    import NumPy + bm25s / scikit-learn
+  build     fit the index (no imports)
+  save      write it to an empty index folder: files, checksums, manifest, rename
+  load      read it back through the store (checksums verified), imports already done
+  disk      size of its entry folder
+  new proc  in another fresh process, what a build worker pays with the saved index: imports
+            + load, through the real `LocalSource(..., index_dir=...).ranker` (or the
+            embedder's first similarity); its build function made to fail, so it must load.
+            Compare with `index s` above (imports + fit). The files are in the page cache.
 """
 
 from __future__ import annotations
@@ -49,11 +61,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from _common import code_version  # bench/ is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 RANKERS = ("bm25", "tfidf")
+INDEXES = ("bm25", "tfidf", "idf")  # the rankers' indexes and the TF-IDF embedder's idf
 PREFIXES = ("Revisiting", "Towards", "Rethinking", "On", "A Study of", "Understanding")
 REPLACE = 0.3
 TARGET_MS = 50.0
@@ -172,15 +186,135 @@ def measure_one(ranker: str, corpus: Path | None, queries: list[str]) -> dict:
     }
 
 
-def _child(ranker: str, corpus: Path | None, queries_file: Path) -> dict:
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", ranker]
-    cmd += ["--queries-file", str(queries_file)]
-    if corpus:
-        cmd += ["--corpus", str(corpus)]
+def _index_parts(name: str, corpus: Path | None) -> tuple[dict, Any, Any, Any]:
+    """(key, build, save, load) of one index, as the generator's own code makes them."""
+    from generator.corpus import corpus_fingerprint, load_corpus
+    from generator.index_store import index_key
+
+    fingerprint = corpus_fingerprint(corpus)
+    if name == "idf":
+        from generator.embedders import tfidf
+
+        hasher = tfidf._hasher()
+        key = index_key(tfidf.KIND, fingerprint, tfidf.PARAMS)
+        return key, lambda: tfidf._fit_idf(hasher, corpus), tfidf._save_idf, tfidf._load_idf
+    from generator.ranking import RANKERS as CLASSES
+
+    cls = CLASSES[name]
+    texts = [p.text for p in load_corpus(corpus)]
+    key = index_key(cls.kind, fingerprint, cls.params)
+    return key, lambda: cls.build(texts), cls.save, lambda d: cls.load(d, len(texts))
+
+
+def _must_load() -> Any:
+    raise AssertionError("the saved index was not loaded")
+
+
+def measure_store(name: str, corpus: Path | None, index_dir: Path) -> dict:
+    """Run in a child process: import, build, save and load one index."""
+    from generator.corpus import load_corpus
+    from generator.index_store import entry_path, load_or_build
+
+    load_corpus(corpus)
+    started = time.perf_counter()
+    import numpy  # noqa: F401
+    import scipy.sparse  # noqa: F401
+
+    if name == "bm25":
+        import bm25s  # noqa: F401
+    else:
+        import sklearn.feature_extraction.text  # noqa: F401
+    imported = time.perf_counter()
+    key, build, save, load = _index_parts(name, corpus)
+    t = time.perf_counter()
+    made = build()
+    built = time.perf_counter()
+    load_or_build(index_dir, key, build=lambda: made, save=save, load=load)
+    saved = time.perf_counter()
+    load_or_build(index_dir, key, build=_must_load, save=save, load=load)
+    loaded = time.perf_counter()
+    entry = entry_path(index_dir, key)
+    return {
+        "index": name,
+        "import_s": imported - started,
+        "build_s": built - t,
+        "save_s": saved - built,
+        "load_s": loaded - saved,
+        "disk_mb": sum(p.stat().st_size for p in entry.iterdir()) / 1e6,
+    }
+
+
+def measure_new_process(name: str, corpus: Path | None, index_dir: Path) -> dict:
+    """Run in a child process: imports + load of a saved index, via the real classes."""
+    from generator.corpus import load_corpus
+
+    load_corpus(corpus)
+    started = time.perf_counter()
+    if name == "idf":
+        from generator.embedders import tfidf
+
+        tfidf._fit_idf = lambda *_: _must_load()
+        tfidf.TfidfEmbedder(corpus, index_dir).similarity("routing", ["expert routing"])
+    else:
+        from generator.ranking import RANKERS as CLASSES
+        from generator.sources.local import LocalSource
+
+        CLASSES[name].build = staticmethod(lambda *_: _must_load())  # type: ignore[assignment]
+        source = LocalSource(name, corpus, index_dir=index_dir)  # type: ignore[arg-type]
+        _ = source.ranker
+    return {"new_process_s": time.perf_counter() - started}
+
+
+def _run_child(args: list[str]) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), *args]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if done.returncode:
-        raise SystemExit(f"{ranker} child failed:\n{done.stderr[-3000:]}")
+        raise SystemExit(f"child {args} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child(ranker: str, corpus: Path | None, queries_file: Path) -> dict:
+    args = ["--child", ranker, "--queries-file", str(queries_file)]
+    return _run_child(args + (["--corpus", str(corpus)] if corpus else []))
+
+
+def _store_child(name: str, corpus: Path, index_dir: Path) -> dict:
+    args = ["--corpus", str(corpus), "--index-dir", str(index_dir)]
+    row = _run_child(["--store-child", name, *args])
+    return row | _run_child(["--load-child", name, *args])
+
+
+def _markdown(header: list[str], body: list[list[str]], left: int) -> str:
+    """A Markdown table; the first `left` columns left-aligned, the others right."""
+    widths = [max(len(x[i]) for x in [header, *body]) for i in range(len(header))]
+    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"]
+    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in body:
+        cells = [
+            c.ljust(w) if i < left else c.rjust(w)
+            for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def store_table(rows: list[dict], records: int) -> str:
+    header = ["corpus", "index", "import s", "build s", "save s", "load s", "disk MB"]
+    header.append("new proc: import + load s")
+    body = [
+        [
+            f"{records:,}",
+            r["index"],
+            f"{r['import_s']:.2f}",
+            f"{r['build_s']:.2f}",
+            f"{r['save_s']:.2f}",
+            f"{r['load_s']:.2f}",
+            f"{r['disk_mb']:.1f}",
+            f"{r['new_process_s']:.2f}",
+        ]
+        for r in rows
+    ]
+    return _markdown(header, body, left=2)
 
 
 def table(rows: list[dict]) -> str:
@@ -217,16 +351,7 @@ def table(rows: list[dict]) -> str:
                 "yes" if s["p95"] < TARGET_MS else "no",
             ]
         )
-    widths = [max(len(x[i]) for x in [header, *body]) for i in range(len(header))]
-    lines = ["| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |"]
-    lines.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    for row in body:
-        cells = [
-            c.ljust(w) if i < 2 else c.rjust(w)
-            for i, (c, w) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return _markdown(header, body, left=2)
 
 
 def main() -> None:
@@ -238,10 +363,19 @@ def main() -> None:
     parser.add_argument("--child", choices=RANKERS, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--queries-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--store-child", choices=INDEXES, help=argparse.SUPPRESS)
+    parser.add_argument("--load-child", choices=INDEXES, help=argparse.SUPPRESS)
+    parser.add_argument("--index-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         queries = json.loads(args.queries_file.read_text(encoding="utf-8"))
         print(json.dumps(measure_one(args.child, args.corpus, queries)))
+        return
+    if args.store_child:
+        print(json.dumps(measure_store(args.store_child, args.corpus, args.index_dir)))
+        return
+    if args.load_child:
+        print(json.dumps(measure_new_process(args.load_child, args.corpus, args.index_dir)))
         return
 
     with tempfile.TemporaryDirectory(prefix="sovereign-search-") as tmp:
@@ -267,14 +401,23 @@ def main() -> None:
         )
         rows = [_child(name, None, queries_file) for name in RANKERS]
         rows += [_child(name, corpus, queries_file) for name in RANKERS]
+        index_dir = Path(tmp) / "index"
+        stored = [_store_child(name, corpus, index_dir) for name in INDEXES]
     print(table(rows))
     print(
         "\nload: read + validate the JSONL; index: imports + fit; first: first search after the "
         "index; median/p95/max: `await LocalSource.search(q, 20)`; top(): ranker.top(q, 20) "
-        f"without the thread hop; last column: p95 of search under {TARGET_MS:.0f} ms"
+        f"without the thread hop; last column: p95 of search under {TARGET_MS:.0f} ms\n"
+    )
+    print(store_table(stored, len(records)))
+    print(
+        "\nindex store: idf is the TF-IDF embedder's; build: fit only; save: files + checksums + "
+        "rename; load: read + verify, imports done; new proc: a fresh process's imports + load "
+        "through LocalSource / TfidfEmbedder with building forbidden"
     )
     if args.json:
-        args.json.write_text(json.dumps({"records": len(records), "rows": rows}, indent=1))
+        raw = {"records": len(records), "rows": rows, "index_store": stored}
+        args.json.write_text(json.dumps(raw, indent=1))
 
 
 if __name__ == "__main__":

@@ -87,11 +87,17 @@ class Context:
                 self.services = Services(self.settings.services, self.http_cache)
             return self.services
 
+    @property
+    def index_dir(self) -> Path | None:
+        """Where built corpus indexes are kept: beside the stage cache (None: in memory)."""
+        stages = self.cache.directory
+        return stages.parent / "index" if stages is not None else None
+
     @cached_property
     def sources(self) -> list[Source]:
         from .sources import make_sources
 
-        return make_sources(self.settings, self._services)
+        return make_sources(self.settings, self._services, self.index_dir)
 
     @cached_property
     def embedder(self) -> Embedder:
@@ -99,13 +105,14 @@ class Context:
 
         name = self.settings.embedder.backend
         services = self._services() if name != "tfidf" else None
-        return make_embedder(name, corpus_path(self.settings), self.settings, services)
+        background = corpus_path(self.settings)
+        return make_embedder(name, background, self.settings, services, self.index_dir)
 
     @cached_property
     def offline_embedder(self) -> Embedder:
         from .embedders import make_embedder
 
-        return make_embedder("tfidf", corpus_path(self.settings))
+        return make_embedder("tfidf", corpus_path(self.settings), index_dir=self.index_dir)
 
     @cached_property
     def llm(self) -> LlmClient | None:

@@ -149,3 +149,16 @@ def test_question_memo_skips_parsing_unchanged_files(project: Path, monkeypatch)
     (folder / "anyexperts-representational-collapse.yaml").unlink()
     load_questions(folder, project, memo)
     assert set(memo) == {"questions/anyexperts-scaling-routing-signatures.yaml"}
+
+
+def test_cache_clear_forgets_everything_but_the_archive(project: Path, capsys) -> None:
+    assert _build(project, "--no-pdf") == 0
+    assert main(["--root", str(project), "cache", "info"]) == 0
+    info = capsys.readouterr().out
+    assert "corpus indexes" in info and "archived draft versions" in info
+    assert main(["--root", str(project), "cache", "clear"]) == 0
+    assert not (project / LEDGER).exists()
+    assert not (project / ".cache/sovereign/index").exists()
+    capsys.readouterr()
+    assert _build(project, "--no-pdf") == 0
+    assert "3 drafts (3 computed, 0 from cache)" in capsys.readouterr().out

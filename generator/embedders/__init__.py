@@ -31,9 +31,11 @@ def make_embedder(
     background: Path | None = None,
     settings: Settings | None = None,
     services: Services | None = None,
+    index_dir: Path | None = None,
 ) -> Embedder:
     """An embedder by name; `background` is the corpus that supplies TF-IDF document
-    frequencies; `services` gives live embedders their HTTP service."""
+    frequencies; `services` gives live embedders their HTTP service; `index_dir` keeps the
+    fitted TF-IDF idf on disk (None: in memory only)."""
     if name == "nim":
         from .nim import NimEmbedder
 
@@ -42,4 +44,4 @@ def make_embedder(
         return NimEmbedder(services.get("nim"), settings.services.nim)
     from .tfidf import TfidfEmbedder
 
-    return TfidfEmbedder(background)
+    return TfidfEmbedder(background, index_dir)

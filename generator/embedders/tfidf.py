@@ -2,7 +2,8 @@
 
 Words are hashed (word 1–2-grams into 2^20 features), so any text can be compared, also text
 from live sources with words the corpus never saw: such words get the highest idf. The idf is
-fitted once per corpus and process, not per comparison.
+fitted once per corpus and process, not per comparison; with an index folder, once per corpus,
+then loaded (generator/index_store.py).
 """
 
 from __future__ import annotations
@@ -12,24 +13,74 @@ from pathlib import Path
 from typing import Any
 
 from ..corpus import corpus_fingerprint, load_corpus
+from ..index_store import index_key, load_or_build
 
 FEATURES = 2**20
+KIND = "tfidf-idf"
+PARAMS: dict[str, Any] = {
+    "n_features": FEATURES,
+    "ngram_range": (1, 2),
+    "stop_words": "english",
+    "alternate_sign": False,
+    "norm": None,
+    "sublinear_tf": True,
+}
+
+
+def _hasher() -> Any:
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    return HashingVectorizer(
+        ngram_range=PARAMS["ngram_range"],
+        stop_words=PARAMS["stop_words"],
+        alternate_sign=PARAMS["alternate_sign"],
+        norm=PARAMS["norm"],
+        n_features=FEATURES,
+    )
+
+
+def _fit_idf(hasher: Any, background: Path | None) -> Any:
+    """An idf transformer fitted on the corpus' hashed texts."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    idf = TfidfTransformer(sublinear_tf=PARAMS["sublinear_tf"])
+    idf.fit(hasher.transform([p.text for p in load_corpus(background)]))
+    return idf
+
+
+def _save_idf(idf: Any, folder: Path) -> None:
+    import numpy as np
+
+    np.save(folder / "idf.npy", idf.idf_, allow_pickle=False)
+
+
+def _load_idf(folder: Path) -> Any:
+    """The fitted transformer is its idf vector (the hasher has no state)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    values = np.load(folder / "idf.npy", allow_pickle=False)
+    if values.shape != (FEATURES,):
+        raise ValueError(f"idf has shape {values.shape}, not ({FEATURES},)")
+    idf = TfidfTransformer(sublinear_tf=PARAMS["sublinear_tf"])
+    idf.idf_ = values
+    idf.n_features_in_ = FEATURES
+    return idf
 
 
 @lru_cache(maxsize=4)
-def _model(background: Path | None, fingerprint: str) -> tuple[Any, Any]:
+def _model(
+    background: Path | None, fingerprint: str, index_dir: Path | None = None
+) -> tuple[Any, Any]:
     """(hashing vectoriser, idf transformer) fitted on the corpus; `fingerprint` keys it."""
-    from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
-
-    hasher = HashingVectorizer(
-        ngram_range=(1, 2),
-        stop_words="english",
-        alternate_sign=False,
-        norm=None,
-        n_features=FEATURES,
+    hasher = _hasher()
+    idf = load_or_build(
+        index_dir,
+        index_key(KIND, fingerprint, PARAMS),
+        build=lambda: _fit_idf(hasher, background),
+        save=_save_idf,
+        load=_load_idf,
     )
-    idf = TfidfTransformer(sublinear_tf=True)
-    idf.fit(hasher.transform([p.text for p in load_corpus(background)]))
     return hasher, idf
 
 
@@ -38,8 +89,9 @@ class TfidfEmbedder:
 
     name = "tfidf"
 
-    def __init__(self, background: Path | None = None):
+    def __init__(self, background: Path | None = None, index_dir: Path | None = None):
         self.background = background
+        self.index_dir = index_dir
 
     def describe(self) -> str:
         return "TF-IDF word 1–2-gram cosine (idf from the local corpus)"
@@ -50,7 +102,8 @@ class TfidfEmbedder:
     def similarity_matrix(self, queries: list[str], texts: list[str]) -> list[list[float]]:
         if not texts:
             return [[] for _ in queries]
-        hasher, idf = _model(self.background, corpus_fingerprint(self.background))
+        fingerprint = corpus_fingerprint(self.background)
+        hasher, idf = _model(self.background, fingerprint, self.index_dir)
         docs = idf.transform(hasher.transform(texts))
         asked = idf.transform(hasher.transform(queries))
         scores = (asked @ docs.T).toarray()

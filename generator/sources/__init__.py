@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..models import Paper
@@ -30,14 +31,18 @@ class Source(Protocol):
         ...
 
 
-def make_sources(settings: Settings, services: Callable[[], Services]) -> list[Source]:
-    """The sources named in the settings, in order; live ones get their HTTP service."""
+def make_sources(
+    settings: Settings, services: Callable[[], Services], index_dir: Path | None = None
+) -> list[Source]:
+    """The sources named in the settings, in order; live ones get their HTTP service, the
+    local one `index_dir` to keep its built index in (None: in memory only)."""
     from .local import LocalSource
 
     made: list[Source] = []
     for name in settings.search.sources:
         if name == "local":
-            made.append(LocalSource(ranker=settings.search.ranker, path=corpus_path(settings)))
+            path = corpus_path(settings)
+            made.append(LocalSource(settings.search.ranker, path, index_dir=index_dir))
         else:
             from .live import make_live_source
 

@@ -19,9 +19,15 @@ class LocalSource:
 
     name = "local"
 
-    def __init__(self, ranker: Literal["bm25", "tfidf"] = "bm25", path: Path | None = None):
+    def __init__(
+        self,
+        ranker: Literal["bm25", "tfidf"] = "bm25",
+        path: Path | None = None,
+        index_dir: Path | None = None,
+    ):
         self.ranker_name = ranker
         self.path = path
+        self.index_dir = index_dir  # where the built index is kept (None: in memory only)
 
     @cached_property
     def papers(self) -> tuple[Paper, ...]:
@@ -31,7 +37,8 @@ class LocalSource:
     def ranker(self) -> Ranker:
         from ..ranking import make_ranker  # NOTE: lazy, so warm builds never import numpy
 
-        return make_ranker(self.ranker_name, [p.text for p in self.papers])
+        texts = [p.text for p in self.papers]
+        return make_ranker(self.ranker_name, texts, corpus_fingerprint(self.path), self.index_dir)
 
     def fingerprint(self) -> str:
         return f"local:{self.ranker_name}:{corpus_fingerprint(self.path)}"

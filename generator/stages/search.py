@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import Sequence
 
 from ..embedders import Embedder
-from ..http import ServiceError
 from ..models import Paper, Plan, QueryHits, Question, RankedPaper, SearchResult
 from ..sources import Source
 from ..textutil import normalize_title
@@ -81,6 +80,8 @@ async def search(
     fallback: Embedder | None = None,
 ) -> SearchResult:
     """Retrieve for every (query, source) pair at once, then keep the `keep` most relevant."""
+    from ..http import ServiceError  # NOTE: here, so a warm build never imports httpx
+
     jobs = [
         _run_query(source, index, query, per_query)
         for index, query in enumerate(plan.queries)
