@@ -19,10 +19,9 @@ the real CLI, `python -m generator.cli --root P build --jobs J ...`, run as a ch
                         cache, pages, index, PDF stamps checked), no MkDocs
   MkDocs alone          `python -m mkdocs build -q -f P/mkdocs.yml -d SCRATCH` with
                         NO_MKDOCS_2_WARNING=1 on the site_src/ the warm build left
-  warm split            an in-process replica of `cmd_build` run as a child process
-                        (`bench/scale.py --phases P`), timing each phase with perf_counter:
-                        imports+settings+questions, pipeline (cache), archive+standing,
-                        pages/JSON/index writing, PDF check/render, MkDocs build_site
+  phases                every build runs with `--timings`, which prints the wall time of
+                        each phase of the real command (start-up, questions, pipeline,
+                        pages, PDFs, site); the warm and incremental builds' phases are shown
   incremental           one question file's text edited (its whole pipeline reruns), then the
                         build again
   cold build, no PDF    `build --no-pdf` on a second fresh project (only when PDFs are on)
@@ -73,6 +72,8 @@ SUMMARY = re.compile(
     r"(?P<drafts>\d+) drafts \((?P<computed>\d+) computed, (?P<cached>\d+) from cache\)"
 )
 STANDING = re.compile(r"(?P<published>\d+) published · (?P<awaiting>\d+) awaiting review")
+TIMINGS = re.compile(r"^timings: (?P<line>.*)$", re.MULTILINE)
+PHASE = re.compile(r"(?P<name>[A-Za-z][\w -]*?) (?P<seconds>\d+\.\d+) s")
 REPO = Path(__file__).resolve().parents[1]
 PY = sys.executable
 TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
@@ -249,6 +250,11 @@ def run(label: str, cmd: list[str], log_dir: Path, env: dict | None = None) -> R
     if standing:
         result.extra["published"] = int(standing["published"])
         result.extra["awaiting"] = int(standing["awaiting"])
+    timings = TIMINGS.search(text)
+    if timings:
+        result.extra["phases"] = {
+            m["name"]: float(m["seconds"]) for m in PHASE.finditer(timings["line"])
+        }
     problems = [line for line in text.splitlines() if line.startswith(("warning", "error"))]
     if problems:
         result.extra["problems"] = problems[:5]
@@ -288,7 +294,18 @@ def compare(before: dict, after: dict) -> dict:
 
 
 def build_cmd(root: Path, *flags: str, jobs: int) -> list[str]:
-    return [PY, "-m", "generator.cli", "--root", str(root), "build", "--jobs", str(jobs), *flags]
+    return [
+        PY,
+        "-m",
+        "generator.cli",
+        "--root",
+        str(root),
+        "build",
+        "--jobs",
+        str(jobs),
+        "--timings",
+        *flags,
+    ]
 
 
 def median_run(label: str, cmd: list[str], log_dir: Path, repeat: int, env=None) -> Run:
@@ -330,16 +347,6 @@ def measure(n: int, scratch: Path, jobs: int, pdf: bool, repeat: int, preview: b
         repeat,
     )
     shutil.rmtree(out, ignore_errors=True)
-    phase_flags = ["--phase-jobs", str(jobs)] + ([] if pdf else ["--phase-no-pdf"])
-    phase_flags += ["--phase-preview"] if preview else []
-    runs["split"] = run(
-        "warm split (in-process phases)",
-        [PY, str(Path(__file__).resolve()), "--phases", str(main), *phase_flags],
-        logs,
-    )
-    runs["split"].extra["phases"] = json.loads(
-        Path(runs["split"].log).read_text(encoding="utf-8").strip().splitlines()[-1]
-    )
 
     # incremental: edit the text of one question (its whole pipeline reruns)
     slug, text, tags = questions[n // 2]
@@ -383,52 +390,6 @@ def measure(n: int, scratch: Path, jobs: int, pdf: bool, repeat: int, preview: b
     }
 
 
-# ---------------------------------------------------------------------------- phases
-
-
-def phases(root: Path, jobs: int, with_pdfs: bool, preview: bool) -> None:
-    """A replica of `sovereign build` (cmd_build + _publish, minus lock and progress bar),
-    timing each phase; prints one JSON line."""
-    started = time.perf_counter()
-    marks: dict[str, float] = {}
-
-    def mark(name: str) -> None:
-        marks[name] = time.perf_counter()
-
-    from generator.build import build_site, run_pipeline
-    from generator.cache import StageCache
-    from generator.pipeline import Context
-    from generator.publish import entries, render_pdfs, write_outputs
-    from generator.questions import load_questions
-    from generator.settings import load_settings
-
-    settings = load_settings(root)
-    questions = load_questions(root / settings.paths.questions, root).questions
-    mark("imports, settings, questions")
-    cache = StageCache(root / settings.paths.cache_dir / "stages")
-    ctx = Context(
-        settings=settings, cache=cache, http_cache=root / settings.paths.cache_dir / "http"
-    )
-    report = run_pipeline(questions, settings, cache, None, context=ctx, jobs=jobs)
-    cache.close()
-    mark("pipeline (stage cache)")
-    items = entries(root, settings, sorted(report.drafts, key=lambda d: d.slug))
-    mark("archive + standing")
-    pdf_jobs = write_outputs(root, settings, items, preview=preview, with_pdfs=with_pdfs)
-    mark("pages, JSON, index (ours)")
-    errors = render_pdfs(root, settings, pdf_jobs, jobs) if pdf_jobs else []
-    mark("PDFs (hash check + render)")
-    build_site(root, settings, strict=True)
-    mark("MkDocs build_site")
-    previous, out = started, {}
-    for name, at in marks.items():
-        out[name] = round(at - previous, 3)
-        previous = at
-    out["computed"] = report.computed
-    out["pdf_errors"] = len(errors)
-    print(json.dumps(out))
-
-
 # ---------------------------------------------------------------------------- tables
 
 
@@ -455,13 +416,18 @@ def machine() -> str:
     )
 
 
+def ours_share(run_: dict) -> float:
+    """Percent of a build's `--timings` total spent outside the MkDocs site build."""
+    phases = run_["extra"].get("phases", {})
+    total = sum(phases.values())
+    return (1 - phases.get("site", 0) / total) * 100 if total else float("nan")
+
+
 def report(result: dict) -> str:
     runs = result["runs"]
     n = result["n"]
     rows = []
-    for key, run_ in runs.items():
-        if key == "split":
-            continue
+    for run_ in runs.values():
         rows.append(
             [
                 run_["label"],
@@ -480,20 +446,16 @@ def report(result: dict) -> str:
         f"site page only with --preview)\n",
         _table(rows, ["measurement", "wall s", "ms/question", "max RSS MiB", "tree PSS MiB"]),
     ]
-    phases_ = runs["split"]["extra"]["phases"]
-    total = sum(v for k, v in phases_.items() if isinstance(v, float))
-    ours = total - phases_["MkDocs build_site"]
+    warm, incr = runs["warm"]["extra"]["phases"], runs["incremental"]["extra"]["phases"]
     prow = [
-        [k, f"{v:.2f}", f"{v / total * 100:.1f}%"]
-        for k, v in phases_.items()
-        if isinstance(v, float)
+        [name, f"{warm.get(name, 0):.2f}", f"{incr.get(name, 0):.2f}"]
+        for name in dict.fromkeys([*warm, *incr])
     ]
-    prow.append(["total (in-process, child wall)", f"{runs['split']['seconds']:.2f}", ""])
     text += [
-        "\nWarm build split, in-process phases (bench/scale.py --phases):\n",
-        _table(prow, ["phase", "s", "share"]),
-        f"\nours (everything but MkDocs) = {ours:.2f} s = {ours / total * 100:.1f}% of the "
-        f"in-process total; stages computed: {phases_['computed']}",
+        "\nPhases of the warm and the incremental build (`build --timings`, in the same run):\n",
+        _table(prow, ["phase", "warm s", "incremental s"]),
+        f"\nours in warm (all but the MkDocs site) = {ours_share(runs['warm']):.1f}%; "
+        f"in the incremental build {ours_share(runs['incremental']):.1f}%",
     ]
     cold = runs["cold"]["seconds"]
     if result["pdf"]:
@@ -535,8 +497,8 @@ def summary(results: list[dict]) -> str:
         runs = r["runs"]
         sec = {k: v["seconds"] for k, v in runs.items()}
         warm = sec["warm"]
-        ours_share = (warm - sec["mkdocs"]) / warm * 100
-        peak = max(max(v["maxrss_mib"], v["tree_mib"]) for k, v in runs.items() if k != "split")
+        ours = ours_share(runs["warm"])
+        peak = max(max(v["maxrss_mib"], v["tree_mib"]) for v in runs.values())
         inc = r["incremental_files"]
         rows.append(
             [
@@ -547,7 +509,7 @@ def summary(results: list[dict]) -> str:
                 f"{sec['cold_pipeline']:.1f}",
                 f"{warm:.1f}",
                 f"{sec['mkdocs']:.1f}",
-                f"{ours_share:.0f}%",
+                f"{ours:.0f}%",
                 f"{sec['incremental']:.1f}",
                 f"{sec['incremental'] / warm:.2f}",
                 f"{len(inc['changed']) + len(inc['added']) + len(inc['removed'])}",
@@ -571,8 +533,8 @@ def summary(results: list[dict]) -> str:
     return (
         "\n## Summary\n\n"
         + _table(rows, header)
-        + "\n\nours in warm = (warm − MkDocs alone) / warm; peak MiB = the larger of max RSS "
-        "and tree PSS over every run of that N"
+        + "\n\nours in warm = 1 − site / total of the warm build's `--timings`; "
+        "peak MiB = the larger of max RSS and tree PSS over every run of that N"
     )
 
 
@@ -591,14 +553,7 @@ def main() -> None:
         help="build with --preview: every draft gets a site page (MkDocs renders N pages)",
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
-    parser.add_argument("--phases", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--phase-jobs", type=int, default=1, help=argparse.SUPPRESS)
-    parser.add_argument("--phase-no-pdf", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--phase-preview", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.phases:
-        phases(args.phases, args.phase_jobs, not args.phase_no_pdf, args.phase_preview)
-        return
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     scratch = Path(tempfile.mkdtemp(prefix="sovereign-scale-"))

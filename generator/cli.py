@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .timing import Phases  # isort: skip  (imported first: its clock starts with the CLI)
 from .models import Draft, Question
 from .questions import load_questions
 from .settings import Settings, SettingsError, corpus_path, load_settings
@@ -163,6 +164,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .pipeline import code_digest
     from .shards import Shard, write_shard
 
+    phases = Phases()
+    phases.mark("start-up")
     settings = _settings(args)
     cache_dir = args.root / settings.paths.cache_dir
     ledger = Ledger.read(cache_dir, code_digest())
@@ -188,13 +191,17 @@ def cmd_build(args: argparse.Namespace) -> int:
         # merge; it must not stop the other shards' drafts from being published.
         return EXIT_USAGE if problems else EXIT_OK
 
+    phases.mark("questions")
     with _pipeline_context(args.root, settings) as ctx:
         if args.only:
             report, items = _build_only(args, settings, ctx, selected, questions)
         else:
             report, items = _build_all(args.root, settings, ctx, selected, ledger, args.jobs)
+        phases.mark("pipeline")
         print(report.summary(), end=" · ")
-        code = _publish(args, settings, items, report.failures, ledger)
+        code = _publish(args, settings, items, report.failures, ledger, phases)
+    if args.timings:
+        _err(phases.line())
     if code == EXIT_OK and problems:
         return EXIT_USAGE
     return code if code != EXIT_OK else (EXIT_FAILED if report.failures else EXIT_OK)
@@ -265,6 +272,7 @@ def _publish(
     items: list[Entry],
     failures: list,
     ledger: Ledger | None = None,
+    phases: Phases | None = None,
 ) -> int:
     """Standings → pages, JSON, index, review queue → PDFs → MkDocs site. The ledger, when
     given, says what is unchanged since the last build and is written back."""
@@ -273,6 +281,7 @@ def _publish(
     from .publish import render_pdfs, summary_line, write_outputs
 
     ledger = ledger if ledger is not None else Ledger()
+    phases = phases or Phases()
     items = sorted(items, key=lambda e: e.slug)
     pdf_jobs = write_outputs(
         args.root,
@@ -284,9 +293,11 @@ def _publish(
         ledger=ledger,
     )
     print(summary_line(items))
+    phases.mark("pages")
     pdf_errors = render_pdfs(args.root, settings, pdf_jobs, args.jobs, ledger)
     ledger.rows = {e.slug: e.row() for e in items}
     ledger.write(args.root / settings.paths.cache_dir)
+    phases.mark("PDFs")
     for error in pdf_errors:
         _err(f"error: PDF {error}")
     if pdf_errors:
@@ -298,6 +309,8 @@ def _publish(
     except SiteBuildError as exc:
         _err(str(exc))
         return EXIT_FAILED
+    finally:
+        phases.mark(Phases.SITE)
     shown = site.relative_to(args.root) if site.is_relative_to(args.root) else site
     print(
         f"Site written to {shown}/index.html; the review bundle is in {settings.paths.review_dir}/."
@@ -613,6 +626,11 @@ def parser() -> argparse.ArgumentParser:
         "--no-site", action="store_true", help="write drafts and index but skip mkdocs build"
     )
     p.add_argument("--no-pdf", action="store_true", help="skip the PDFs (faster local runs)")
+    p.add_argument(
+        "--timings",
+        action="store_true",
+        help="print where the time went: start-up, questions, pipeline, pages, PDFs, site",
+    )
     p.add_argument(
         "--shard",
         metavar="I/N",
