@@ -169,3 +169,14 @@ def test_mkdocs_strict_build_of_the_repository_config() -> None:
     assert config["theme"]["font"] is False
     assert "privacy" not in config["plugins"] and "offline" in config["plugins"]
     assert config["strict"] is True
+
+
+def test_timings_name_every_phase_and_add_up(project: Path, capsys) -> None:
+    assert _build(project, "--no-pdf", "--timings") == 0
+    line = next(x for x in capsys.readouterr().err.splitlines() if x.startswith("timings: "))
+    phases = dict(p.rsplit(" ", 2)[:2] for p in line.removeprefix("timings: ").split(" · ")[:-1])
+    assert list(phases) == ["start-up", "questions", "pipeline", "pages", "PDFs", "site", "total"]
+    seconds = {k: float(v) for k, v in phases.items()}
+    assert abs(sum(v for k, v in seconds.items() if k != "total") - seconds["total"]) < 0.05
+    assert seconds["pipeline"] > 0 and seconds["site"] > 0
+    assert line.endswith("(all but the MkDocs site)")
