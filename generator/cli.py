@@ -187,8 +187,12 @@ def cmd_build(args: argparse.Namespace) -> int:
         folder = args.out or args.root / "shards" / str(shard.index)
         write_shard(folder, report.drafts, [(f.question.slug, f.message) for f in report.failures])
         print(f"{report.summary()} · shard {shard.index}/{shard.count} written to {folder}")
+        pdf_errors = [] if args.no_pdf else _shard_pdfs(args, settings, folder, report.drafts)
         # NOTE: a question without a draft is recorded in the shard and shown on the index by
-        # merge; it must not stop the other shards' drafts from being published.
+        # merge; it must not stop the other shards' drafts from being published. A PDF that
+        # failed here is rendered again by merge.
+        for error in pdf_errors:
+            _err(f"warning: PDF {error} (merge will render it)")
         return EXIT_USAGE if problems else EXIT_OK
 
     phases.mark("questions")
@@ -205,6 +209,24 @@ def cmd_build(args: argparse.Namespace) -> int:
     if code == EXIT_OK and problems:
         return EXIT_USAGE
     return code if code != EXIT_OK else (EXIT_FAILED if report.failures else EXIT_OK)
+
+
+def _shard_pdfs(
+    args: argparse.Namespace, settings: Settings, folder: Path, drafts: list[Draft]
+) -> list[str]:
+    """Render a shard's PDFs into its folder, so merge copies them instead of rendering all
+    of them on one machine; return the failures."""
+    from .ledger import Ledger
+    from .publish import PdfJob, entries, render_pdfs
+    from .shards import PDFS, write_shard_pdfs
+
+    items = entries(args.root, settings, drafts)
+    jobs = [PdfJob(e, folder / PDFS / f"{e.slug}.pdf") for e in items]
+    made = Ledger()
+    errors = render_pdfs(args.root, settings, jobs, args.jobs, made)
+    write_shard_pdfs(folder, {Path(t).stem: stamp for t, stamp in made.pdfs.items()})
+    print(f"{len(made.pdfs)} PDFs rendered into {folder / PDFS}")
+    return errors
 
 
 def _build_all(
@@ -273,12 +295,13 @@ def _publish(
     failures: list,
     ledger: Ledger | None = None,
     phases: Phases | None = None,
+    carried: dict[str, tuple[Path, str]] | None = None,
 ) -> int:
     """Standings → pages, JSON, index, review queue → PDFs → MkDocs site. The ledger, when
     given, says what is unchanged since the last build and is written back."""
     from .build import SiteBuildError, build_site
     from .ledger import Ledger
-    from .publish import render_pdfs, summary_line, write_outputs
+    from .publish import carry_pdfs, render_pdfs, summary_line, write_outputs
 
     ledger = ledger if ledger is not None else Ledger()
     phases = phases or Phases()
@@ -294,6 +317,8 @@ def _publish(
     )
     print(summary_line(items))
     phases.mark("pages")
+    if carried:
+        print(f"{carry_pdfs(pdf_jobs, carried, ledger)} PDFs taken from the shards")
     pdf_errors = render_pdfs(args.root, settings, pdf_jobs, args.jobs, ledger)
     ledger.rows = {e.slug: e.row() for e in items}
     ledger.write(args.root / settings.paths.cache_dir)
@@ -344,8 +369,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
     for failure in failures:
         _err(f"warning: no draft for {failure.question.slug}: {failure.message}")
     from .publish import entries
+    from .shards import read_shard_pdfs
 
-    return _publish(args, settings, entries(args.root, settings, drafts), failures)
+    items = entries(args.root, settings, drafts)
+    return _publish(args, settings, items, failures, carried=read_shard_pdfs(args.folders))
 
 
 def cmd_pr(args: argparse.Namespace) -> int:
@@ -636,7 +663,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="I/N",
         help="run only the I-th of N stable shards and write its drafts (see merge)",
     )
-    p.add_argument("--out", type=Path, help="with --shard: folder for the drafts (shards/I)")
+    p.add_argument("--out", type=Path, help="with --shard: where drafts and PDFs go (shards/I)")
     p.set_defaults(func=cmd_build, writes=True)
 
     p = sub.add_parser("merge", help="publish the drafts of several `build --shard` runs")

@@ -296,6 +296,26 @@ def _pdf_signature(item: Entry) -> str:
     return signature(_pdf_digest(), item.digest, *_standing_signature(item.standing))
 
 
+def carry_pdfs(jobs: Sequence[PdfJob], made: dict[str, tuple[Path, str]], ledger: Ledger) -> int:
+    """Copy PDFs rendered elsewhere (by the shards: slug → file, signature) into place when
+    they were rendered from exactly this draft, standing and look; return how many. The
+    ledger records them, so `render_pdfs` renders only the rest."""
+    from .outputs import write_bytes
+
+    carried = 0
+    for job in jobs:
+        source, stamp = made.get(job.entry.slug, (None, ""))
+        if source is None or stamp != _pdf_signature(job.entry):
+            continue
+        try:
+            write_bytes(job.target, source.read_bytes())
+        except OSError:
+            continue
+        ledger.pdfs[str(job.target)] = stamp
+        carried += 1
+    return carried
+
+
 def render_pdfs(
     root: Path,
     settings: Settings,

@@ -2,8 +2,10 @@
 
 A question's shard depends only on its slug (a hash), so adding a question never moves the
 others between CI runners, and their caches stay warm. Each shard writes its drafts as JSON
-into a folder; the merge step reads every folder back and publishes them exactly as a plain
-build would.
+into a folder, and, unless PDFs are off, renders their PDFs into its `pdf/` subfolder with
+the signature of what each was rendered from; the merge step reads every folder back and
+publishes them exactly as a plain build would, reusing each shard's PDF whose signature still
+matches instead of rendering all of them on one machine.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from .models import Draft, Question
 from .outputs import write_text
 
 FAILURES = "failures.json"
+PDFS = "pdf"
+SIGNATURES = "signatures.json"
 
 
 class ShardError(Exception):
@@ -90,3 +94,30 @@ def read_shards(folders: Sequence[Path]) -> tuple[list[Draft], list[tuple[str, s
                 raise ShardError(f"{path}: draft {draft.slug} is in two shards")
             drafts[draft.slug] = draft
     return sorted(drafts.values(), key=lambda d: d.slug), sorted(failures)
+
+
+def write_shard_pdfs(folder: Path, signatures: dict[str, str]) -> None:
+    """Record which PDFs in `folder/pdf/` are good (slug → signature); drop any other."""
+    pdfs = folder / PDFS
+    for old in pdfs.glob("*.pdf") if pdfs.is_dir() else []:
+        if old.stem not in signatures:
+            old.unlink()
+    write_text(pdfs / SIGNATURES, json.dumps(signatures, indent=1, sort_keys=True) + "\n")
+
+
+def read_shard_pdfs(folders: Sequence[Path]) -> dict[str, tuple[Path, str]]:
+    """slug → (PDF file, signature) for every PDF the shard folders hold. A folder without
+    PDFs (built with --no-pdf) or with an unreadable record contributes none."""
+    found: dict[str, tuple[Path, str]] = {}
+    for folder in folders:
+        try:
+            signatures = json.loads((folder / PDFS / SIGNATURES).read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(signatures, dict):
+            continue
+        for slug, signature in signatures.items():
+            path = folder / PDFS / f"{slug}.pdf"
+            if isinstance(signature, str) and path.is_file():
+                found[str(slug)] = (path, signature)
+    return found

@@ -144,6 +144,39 @@ def test_three_shards_and_a_merge_equal_a_plain_build(tmp_path: Path, monkeypatc
     )
 
 
+def test_merge_takes_the_shards_pdfs_and_renders_only_what_changed(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    import generator.render.pdf
+
+    project = make_project(tmp_path / "p")
+    for i in (1, 2):
+        assert main(["--root", str(project), "build", "--shard", f"{i}/2"]) == 0
+    folders = [project / "shards" / str(i) for i in (1, 2)]
+    made = {p.stem: p.read_bytes() for f in folders for p in (f / "pdf").glob("*.pdf")}
+    assert len(made) == 3 and all(b.startswith(b"%PDF-") for b in made.values())
+    # one shard's record no longer matches what merge will publish: that PDF is rendered again
+    record = folders[0] / "pdf" / "signatures.json"
+    signatures = json.loads(record.read_text())
+    stale = sorted(signatures)[0]
+    record.write_text(json.dumps({**signatures, stale: "rendered from something else"}))
+    rendered: list[str] = []
+    real = generator.render.pdf.render_many
+
+    def counting(items, jobs):  # type: ignore[no-untyped-def]
+        rendered.extend(Path(target).stem for _, target in items)
+        return real(items, jobs)
+
+    monkeypatch.setattr(generator.render.pdf, "render_many", counting)
+    capsys.readouterr()
+    assert main(["--root", str(project), "merge", "--no-site", *map(str, folders)]) == 0
+    assert "2 PDFs taken from the shards" in capsys.readouterr().out
+    assert rendered == [stale]
+    published = {p.stem: p.read_bytes() for p in project.rglob("*.pdf") if "shards" not in p.parts}
+    assert set(published) == set(made)
+    assert all(published[s] == made[s] for s in made if s != stale)
+
+
 def test_merge_refuses_when_a_shard_is_missing(tmp_path: Path, capsys) -> None:
     project = make_project(tmp_path / "p")
     assert main(["--root", str(project), "build", "--no-pdf", "--shard", "1/2"]) == 0
