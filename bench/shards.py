@@ -16,11 +16,12 @@ publish workflow does with one machine per shard:
                --jobs J`; "concurrent phase" = from the first start to the last exit
   merge        `merge M/shards/1 .. M/shards/S --no-pdf --jobs K` in a further fresh project M
                (empty cache, like CI's merge job): pages, JSON, index, review queue, MkDocs
-               site (and the PDFs with --pdf)
+               site. With --pdf, the shards render their drafts' PDFs (no --no-pdf) and merge
+               copies them into place (and renders any whose draft or standing changed)
   alone        the same S shard builds again on S more fresh projects, one after the other:
                each shard's time as if it had a machine to itself; "critical path" = the
                slowest of them + merge = the wall time with one machine per shard
-  plain        `build --offline --no-pdf --jobs C` once on a fresh project (no shards), for
+  plain        `build --offline [--no-pdf] --jobs C` once on a fresh project (no shards), for
                reference (C = --plain-jobs, the cores as for `build`; skip with --no-plain)
 
 The merged result is checked: merge's "N drafts from S shards", and the draft JSON files under
@@ -113,8 +114,8 @@ def src_version(src: Path, depth: int = 30) -> str:
 # ---------------------------------------------------------------------------- running
 
 
-def shard_cmd(root: Path, index: int, count: int, out: Path, jobs: int) -> list[str]:
-    """`build --shard index/count` of project `root`, its drafts written to `out`."""
+def shard_cmd(root: Path, index: int, count: int, out: Path, jobs: int, pdf: bool) -> list[str]:
+    """`build --shard index/count` of project `root`, its drafts (and PDFs) written to `out`."""
     return [
         PY,
         "-m",
@@ -129,6 +130,7 @@ def shard_cmd(root: Path, index: int, count: int, out: Path, jobs: int) -> list[
         str(out),
         "--jobs",
         str(jobs),
+        *([] if pdf else ["--no-pdf"]),
     ]
 
 
@@ -190,7 +192,7 @@ def measure(count: int, questions: list, base: Path, args: argparse.Namespace, e
     projects = [make_project(base / f"shard-{i}", questions) for i in range(1, count + 1)]
     together, concurrent_wall = run_all(
         [
-            (f"shard {i}/{count} (concurrent)", shard_cmd(p, i, count, out, args.jobs))
+            (f"shard {i}/{count} (concurrent)", shard_cmd(p, i, count, out, args.jobs, args.pdf))
             for i, (p, out) in enumerate(zip(projects, outs, strict=True), 1)
         ],
         logs / "concurrent",
@@ -230,7 +232,7 @@ def measure(count: int, questions: list, base: Path, args: argparse.Namespace, e
         projects = [make_project(base / f"alone-{i}", questions) for i in range(1, count + 1)]
         alone, _ = run_all(
             [
-                (f"shard {i}/{count} (alone)", shard_cmd(p, i, count, out, args.jobs))
+                (f"shard {i}/{count} (alone)", shard_cmd(p, i, count, out, args.jobs, args.pdf))
                 for i, (p, out) in enumerate(zip(projects, alone_outs, strict=True), 1)
             ],
             logs / "alone",
@@ -336,7 +338,8 @@ def report(results: list[dict], plain: dict | None, n: int, args: argparse.Names
     if plain:
         run_ = plain["run"]
         text.append(
-            f"\nPlain build, no shards (`build --offline --no-pdf --jobs {args.plain_jobs}`, fresh "
+            f"\nPlain build, no shards (`build --offline{'' if args.pdf else ' --no-pdf'} "
+            f"--jobs {args.plain_jobs}`, fresh "
             f"project): {run_['seconds']:.1f} s, max RSS {run_['maxrss_mib']:.0f} MiB; "
             f"{run_['extra'].get('published', '?')} published, "
             f"{run_['extra'].get('awaiting', '?')} awaiting review."
@@ -376,7 +379,9 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="build --jobs of the unsharded build (default: the cores, as `build` does)",
     )
-    parser.add_argument("--pdf", action="store_true", help="merge renders the PDFs")
+    parser.add_argument(
+        "--pdf", action="store_true", help="shards render the PDFs, merge copies them"
+    )
     parser.add_argument(
         "--no-alone", dest="alone", action="store_false", help="skip the shards run alone"
     )
@@ -423,7 +428,7 @@ def main() -> None:
                     str(root),
                     "build",
                     "--offline",
-                    "--no-pdf",
+                    *([] if args.pdf else ["--no-pdf"]),
                     "--jobs",
                     str(args.plain_jobs),
                 ],
