@@ -30,8 +30,9 @@ the real CLI, `python -m generator.cli --root P build --jobs J ...`, run as a ch
                         pipeline")
   warm pipeline         the same command again on that project
 
-Cold PDF time = cold − cold, no PDF (same N, same cache state, different projects).
-Cold MkDocs time ≈ cold, no PDF − cold pipeline.
+How each build's time splits (pipeline, pages, PDFs, MkDocs site) comes from its own
+`--timings`, so no figure is a difference of two noisy runs. `--report FILE` prints the tables
+of a saved `--json FILE` again.
 
 Peak memory, two figures per run: "max RSS" is the child's ru_maxrss as reported by
 `/usr/bin/time -f %M` (Linux folds reaped descendants in as a maximum, so it is the largest
@@ -419,7 +420,7 @@ def machine() -> str:
 def ours_share(run_: dict) -> float:
     """Percent of a build's `--timings` total spent outside the MkDocs site build."""
     phases = run_["extra"].get("phases", {})
-    total = sum(phases.values())
+    total = phases.get("total") or sum(phases.values())
     return (1 - phases.get("site", 0) / total) * 100 if total else float("nan")
 
 
@@ -446,33 +447,18 @@ def report(result: dict) -> str:
         f"site page only with --preview)\n",
         _table(rows, ["measurement", "wall s", "ms/question", "max RSS MiB", "tree PSS MiB"]),
     ]
-    warm, incr = runs["warm"]["extra"]["phases"], runs["incremental"]["extra"]["phases"]
+    shown = ("cold", "warm", "incremental")
+    phases = [runs[k]["extra"].get("phases", {}) for k in shown]
     prow = [
-        [name, f"{warm.get(name, 0):.2f}", f"{incr.get(name, 0):.2f}"]
-        for name in dict.fromkeys([*warm, *incr])
+        [name, *(f"{p.get(name, 0):.2f}" for p in phases)]
+        for name in dict.fromkeys(n for p in phases for n in p)
     ]
     text += [
-        "\nPhases of the warm and the incremental build (`build --timings`, in the same run):\n",
-        _table(prow, ["phase", "warm s", "incremental s"]),
+        "\nPhases of the cold, warm and incremental builds (their `build --timings`):\n",
+        _table(prow, ["phase", *(f"{k} s" for k in shown)]),
         f"\nours in warm (all but the MkDocs site) = {ours_share(runs['warm']):.1f}%; "
         f"in the incremental build {ours_share(runs['incremental']):.1f}%",
     ]
-    cold = runs["cold"]["seconds"]
-    if result["pdf"]:
-        pdf = cold - runs["cold_nopdf"]["seconds"]
-        mk = runs["cold_nopdf"]["seconds"] - runs["cold_pipeline"]["seconds"]
-        text.append(
-            f"cold split: pipeline+pages {runs['cold_pipeline']['seconds']:.1f} s"
-            f" · MkDocs ≈ {mk:.1f} s"
-            f" (cold no-PDF − cold pipeline) · PDFs ≈ {pdf:.1f} s (cold − cold no-PDF)"
-        )
-    else:
-        mk = cold - runs["cold_pipeline"]["seconds"]
-        text.append(
-            f"cold split: pipeline+pages {runs['cold_pipeline']['seconds']:.1f} s"
-            f" · MkDocs ≈ {mk:.1f} s"
-            " (cold − cold pipeline) · PDFs not measured"
-        )
     for name in ("warm_files", "incremental_files"):
         f = result[name]
         text.append(
@@ -553,7 +539,15 @@ def main() -> None:
         help="build with --preview: every draft gets a site page (MkDocs renders N pages)",
     )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
+    parser.add_argument("--report", type=Path, help="print the tables of a saved --json again")
     args = parser.parse_args()
+    if args.report:
+        saved = json.loads(args.report.read_text(encoding="utf-8"))
+        print(f"# Results\n\nmachine: {saved['machine']}")
+        for result in saved["results"]:
+            print(report(result))
+        print(summary(saved["results"]))
+        return
 
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     scratch = Path(tempfile.mkdtemp(prefix="sovereign-scale-"))
