@@ -181,3 +181,12 @@ def test_timings_name_every_phase_and_add_up(project: Path, capsys) -> None:
     assert abs(sum(v for k, v in seconds.items() if k != "total") - seconds["total"]) < 0.05
     assert seconds["pipeline"] > 0 and seconds["site"] > 0
     assert line.endswith("(all but the MkDocs site)")
+
+
+def test_outputs_are_readable_like_any_file_the_user_writes(project: Path) -> None:
+    from generator.outputs import DIR_MODE, FILE_MODE
+
+    assert _build(project) == 0
+    pages = [project / "site_src" / "index.md", *(project / "review").glob("*.*")]
+    assert pages and {p.stat().st_mode & 0o777 for p in pages} == {FILE_MODE}
+    assert (project / "site").stat().st_mode & 0o777 == DIR_MODE
