@@ -124,6 +124,12 @@ class Ledger(_Record):
 
     def write(self, folder: Path) -> None:
         write_text(folder / FILE_NAME, self.model_dump_json())
+        # NOTE: what earlier versions kept instead of the ledger (a page manifest, PDF stamps)
+        (folder / "pages.json").unlink(missing_ok=True)
+        if (folder / "pdf").is_dir():
+            import shutil
+
+            shutil.rmtree(folder / "pdf", ignore_errors=True)
 
 
 def signature(*parts: str) -> str:
