@@ -652,7 +652,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-site", action="store_true", help="write drafts and index but skip mkdocs build"
     )
-    p.add_argument("--no-pdf", action="store_true", help="skip the PDFs (faster local runs)")
+    p.add_argument(
+        "--no-pdf", action="store_true", help="render no PDF (PDFs still current are kept)"
+    )
     p.add_argument(
         "--timings",
         action="store_true",

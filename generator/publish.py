@@ -172,6 +172,7 @@ def write_outputs(
 
     A page whose draft, standing and templates are unchanged since the ledger's build is
     neither rendered nor written (nor its draft loaded); the ledger is updated in place.
+    Without PDFs (`with_pdfs=False`), a PDF still current is kept, with its page's link.
     """
     ledger = ledger if ledger is not None else Ledger()
     docs = root / settings.paths.docs_dir
@@ -186,9 +187,18 @@ def write_outputs(
         slug = item.slug
         kept[folder] |= {f"{slug}.md", f"{slug}.json"}
         where = str(folder / slug)
-        unchanged = written.get(where) == _page_signature(item, banner, pdf) and all(
-            (folder / f"{slug}{ext}").exists() for ext in (".md", ".json")
-        )
+        pages_exist = all((folder / f"{slug}{ext}").exists() for ext in (".md", ".json"))
+        if pdf and not with_pdfs:
+            # NOTE: a build without PDFs keeps a PDF that is still current, and its page's
+            # link, rather than deleting it for the next build to render again.
+            target = folder / f"{slug}.pdf"
+            pdf = (
+                pages_exist
+                and written.get(where) == _page_signature(item, banner, True)
+                and ledger.pdfs.get(str(target)) == _pdf_signature(item)
+                and target.exists()
+            )
+        unchanged = pages_exist and written.get(where) == _page_signature(item, banner, pdf)
         if not unchanged:
             from .render.markdown import render_draft
 
@@ -206,9 +216,9 @@ def write_outputs(
     for item in items:
         state = item.standing.state
         if item.standing.published:
-            put(public, item, None, pdf=with_pdfs)
+            put(public, item, None, pdf=True)
             continue
-        put(rejected if state == "rejected" else review, item, None, pdf=with_pdfs)
+        put(rejected if state == "rejected" else review, item, None, pdf=True)
         if preview:
             banner = PREVIEW_BANNERS.get(state, PREVIEW_BANNERS["default"])
             put(public, item, banner, pdf=False)

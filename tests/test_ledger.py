@@ -162,3 +162,22 @@ def test_cache_clear_forgets_everything_but_the_archive(project: Path, capsys) -
     capsys.readouterr()
     assert _build(project, "--no-pdf") == 0
     assert "3 drafts (3 computed, 0 from cache)" in capsys.readouterr().out
+
+
+def test_build_without_pdfs_keeps_the_current_ones(project: Path) -> None:
+    assert _build(project) == 0
+    before = _outputs(project)
+    assert _build(project, "--no-pdf") == 0
+    assert _outputs(project) == before, "PDFs still current are kept, pages untouched"
+
+    slug = "moe-serving-offloading"
+    question = project / "questions" / f"{slug}.yaml"
+    question.write_text(question.read_text().replace("question: ", "question: Briefly, ", 1))
+    assert _build(project, "--no-pdf") == 0
+    after = _outputs(project)
+    edited = {p for p in before if p.stem == slug}
+    assert all(p.suffix != ".pdf" or p not in after for p in edited), "a stale PDF is dropped"
+    page = next(p for p in after if p.stem == slug and p.suffix == ".md")
+    assert f"{slug}.pdf" not in page.read_text()
+    others = {p for p in before if p.suffix == ".pdf"} - edited
+    assert others and {p: after[p] for p in others} == {p: before[p] for p in others}
