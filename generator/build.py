@@ -181,13 +181,16 @@ def _in_processes(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def previous_drafts(root: Path, settings: Settings) -> list[Draft]:
-    """Drafts written by earlier builds (site and review area), read back from their JSON."""
+def previous_drafts(root: Path, settings: Settings, slugs: set[str] | None = None) -> list[Draft]:
+    """Drafts written by earlier builds (site and review area), read back from their JSON;
+    only those named in `slugs` when it is given."""
     found: dict[str, Draft] = {}
     review = root / settings.paths.review_dir
     folders = [review / "rejected", review, root / settings.paths.docs_dir / "drafts"]
     for folder in folders:
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            if slugs is not None and path.stem not in slugs:
+                continue
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
                 for key in ("schema", "content_hash", "standing"):

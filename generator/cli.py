@@ -198,7 +198,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     phases.mark("questions")
     with _pipeline_context(args.root, settings) as ctx:
         if args.only:
-            report, items = _build_only(args, settings, ctx, selected, questions)
+            report, items = _build_only(args, settings, ctx, selected, questions, ledger)
         else:
             report, items = _build_all(args.root, settings, ctx, selected, ledger, args.jobs)
         phases.mark("pipeline")
@@ -229,24 +229,19 @@ def _shard_pdfs(
     return errors
 
 
-def _build_all(
-    root: Path,
-    settings: Settings,
-    ctx: Context,
-    questions: list[Question],
-    ledger: Ledger,
-    jobs: int,
-) -> tuple[PipelineReport, list[Entry]]:
-    """Every question: those whose inputs match the ledger are taken from it as they are
-    (no draft read, nothing computed); the others run through the pipeline."""
+def _split_by_ledger(
+    root: Path, settings: Settings, ctx: Context, questions: list[Question], ledger: Ledger
+) -> tuple[list[Entry], list[Question], dict[str, str]]:
+    """The entries whose inputs match the ledger, taken from it as they are (no draft read);
+    the questions that must run; and every question's entry key."""
     from .pipeline import draft_key, run_counted
-    from .publish import Entry, entries, entry, entry_key
+    from .publish import Entry, entry, entry_key
 
     unchanged: list[Entry] = []
     pending: list[Question] = []
     keys: dict[str, str] = {}
     for question in questions:
-        key = entry_key(root, settings, question, draft_key(question, ctx))
+        key = keys[question.slug] = entry_key(root, settings, question, draft_key(question, ctx))
         row = ledger.rows.get(question.slug)
         if row is not None and row.key == key:
 
@@ -256,7 +251,22 @@ def _build_all(
             unchanged.append(Entry.from_row(row, load))
         else:
             pending.append(question)
-            keys[question.slug] = key
+    return unchanged, pending, keys
+
+
+def _build_all(
+    root: Path,
+    settings: Settings,
+    ctx: Context,
+    questions: list[Question],
+    ledger: Ledger,
+    jobs: int,
+) -> tuple[PipelineReport, list[Entry]]:
+    """Every question: those unchanged since the ledger's build are taken from it, the others
+    run through the pipeline."""
+    from .publish import entries
+
+    unchanged, pending, keys = _split_by_ledger(root, settings, ctx, questions, ledger)
     report = _run_with_progress(pending, ctx, jobs)
     report.from_cache += len(unchanged)
     # NOTE: a draft made while a service failed gets no key, so the next build retries it.
@@ -270,22 +280,31 @@ def _build_only(
     ctx: Context,
     selected: list[Question],
     questions: list[Question],
+    ledger: Ledger,
 ) -> tuple[PipelineReport, list[Entry]]:
     """`--only`: run the named questions and keep every other draft as last written."""
     from .build import previous_drafts
     from .publish import entries
 
     report = _run_with_progress(selected, ctx, args.jobs)
-    # NOTE: a partial build must not drop the other drafts from the site: keep their
-    # last written versions (they were not asked to change).
     built = {d.slug for d in report.drafts} | set(args.only)
-    current = {q.slug: q for q in questions}
-    drafts = report.drafts + [
+    _, _, keys = _split_by_ledger(args.root, settings, ctx, selected, ledger)
+    made = {d.slug: keys[d.slug] for d in report.drafts if not d.failures}
+    # NOTE: a partial build must not drop the other drafts from the site: keep their
+    # last written versions (they were not asked to change), from the ledger when it still
+    # matches, else from the JSON the last build wrote.
+    others = [q for q in questions if q.slug not in built]
+    unchanged, stale, _ = _split_by_ledger(args.root, settings, ctx, others, ledger)
+    current = {q.slug: q for q in stale}
+    previous = [
         _with_current_question(d, current[d.slug])
-        for d in previous_drafts(args.root, settings)
-        if d.slug in set(current) - built
+        for d in previous_drafts(args.root, settings, set(current))
     ]
-    return report, entries(args.root, settings, drafts)
+    return report, [
+        *entries(args.root, settings, report.drafts, made),
+        *unchanged,
+        *entries(args.root, settings, previous),
+    ]
 
 
 def _publish(

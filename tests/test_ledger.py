@@ -181,3 +181,25 @@ def test_build_without_pdfs_keeps_the_current_ones(project: Path) -> None:
     assert f"{slug}.pdf" not in page.read_text()
     others = {p for p in before if p.suffix == ".pdf"} - edited
     assert others and {p: after[p] for p in others} == {p: before[p] for p in others}
+
+
+def test_only_build_leaves_a_ledger_the_next_full_build_trusts(
+    project: Path, monkeypatch, capsys
+) -> None:
+    assert _build(project, "--no-pdf") == 0
+    slug = "moe-serving-offloading"
+    question = project / "questions" / f"{slug}.yaml"
+    question.write_text(question.read_text().replace("question: ", "question: Briefly, ", 1))
+    assert _build(project, "--no-pdf", "--only", slug) == 0
+    assert "1 drafts (1 computed, 0 from cache)" in capsys.readouterr().out
+    before = _outputs(project)
+    assert len([p for p in before if p.suffix == ".json"]) == 3, "the others are kept"
+    _forbid(
+        monkeypatch,
+        (generator.pipeline, "run_counted"),
+        (generator.render.markdown, "render_draft"),
+        (generator.render.markdown, "render_index"),
+    )
+    assert _build(project, "--no-pdf") == 0
+    assert "3 drafts (0 computed, 3 from cache)" in capsys.readouterr().out
+    assert _outputs(project) == before
