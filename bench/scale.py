@@ -294,19 +294,13 @@ def compare(before: dict, after: dict) -> dict:
     }
 
 
+def cli_cmd(root: Path, *args: str) -> list[str]:
+    """`python -m generator.cli --root ROOT ARGS…`."""
+    return [PY, "-m", "generator.cli", "--root", str(root), *args]
+
+
 def build_cmd(root: Path, *flags: str, jobs: int) -> list[str]:
-    return [
-        PY,
-        "-m",
-        "generator.cli",
-        "--root",
-        str(root),
-        "build",
-        "--jobs",
-        str(jobs),
-        "--timings",
-        *flags,
-    ]
+    return cli_cmd(root, "build", "--jobs", str(jobs), "--timings", *flags)
 
 
 def median_run(label: str, cmd: list[str], log_dir: Path, repeat: int, env=None) -> Run:

@@ -51,7 +51,7 @@ from pathlib import Path
 
 import scale  # bench/ is on sys.path when run as a script
 from _common import REPO, code_version
-from scale import PY, Run, _table, machine, make_project, make_questions, run
+from scale import PY, Run, _table, cli_cmd, machine, make_project, make_questions, run
 
 MERGED = re.compile(r"(?P<drafts>\d+) drafts from (?P<shards>\d+) shards")
 FAILURES = "failures.json"  # generator.shards.FAILURES
@@ -116,22 +116,9 @@ def src_version(src: Path, depth: int = 30) -> str:
 
 def shard_cmd(root: Path, index: int, count: int, out: Path, jobs: int, pdf: bool) -> list[str]:
     """`build --shard index/count` of project `root`, its drafts (and PDFs) written to `out`."""
-    return [
-        PY,
-        "-m",
-        "generator.cli",
-        "--root",
-        str(root),
-        "build",
-        "--offline",
-        "--shard",
-        f"{index}/{count}",
-        "--out",
-        str(out),
-        "--jobs",
-        str(jobs),
-        *([] if pdf else ["--no-pdf"]),
-    ]
+    flags = [] if pdf else ["--no-pdf"]
+    shard = ["--shard", f"{index}/{count}", "--out", str(out), "--jobs", str(jobs)]
+    return cli_cmd(root, "build", "--offline", *shard, *flags)
 
 
 def run_all(jobs: list[tuple[str, list[str]]], logs: Path, env: dict, together: bool):
@@ -167,6 +154,27 @@ def run_all(jobs: list[tuple[str, list[str]]], logs: Path, env: dict, together: 
     return results, wall
 
 
+def run_shards(
+    how: str,
+    projects: list[Path],
+    outs: list[Path],
+    count: int,
+    args: argparse.Namespace,
+    logs: Path,
+    env: dict,
+) -> tuple[list[Run], float]:
+    """The S shard builds, "concurrent" (all at once) or "alone" (one after the other)."""
+    return run_all(
+        [
+            (f"shard {i}/{count} ({how})", shard_cmd(p, i, count, out, args.jobs, args.pdf))
+            for i, (p, out) in enumerate(zip(projects, outs, strict=True), 1)
+        ],
+        logs,
+        env,
+        together=how == "concurrent",
+    )
+
+
 def shard_contents(folder: Path) -> tuple[list[str], int]:
     """Draft file names of a shard folder and its number of failed questions."""
     names = sorted(p.name for p in folder.glob("*.json") if p.name != FAILURES)
@@ -190,14 +198,8 @@ def measure(count: int, questions: list, base: Path, args: argparse.Namespace, e
     outs = [merge_root / "shards" / str(i) for i in range(1, count + 1)]
     print(f"S = {count}: {count} shard build(s) at once, --jobs {args.jobs}")
     projects = [make_project(base / f"shard-{i}", questions) for i in range(1, count + 1)]
-    together, concurrent_wall = run_all(
-        [
-            (f"shard {i}/{count} (concurrent)", shard_cmd(p, i, count, out, args.jobs, args.pdf))
-            for i, (p, out) in enumerate(zip(projects, outs, strict=True), 1)
-        ],
-        logs / "concurrent",
-        env,
-        together=True,
+    together, concurrent_wall = run_shards(
+        "concurrent", projects, outs, count, args, logs / "concurrent", env
     )
     print(f"  {'concurrent phase':34} {concurrent_wall:8.2f} s")
     contents = [shard_contents(out) for out in outs]
@@ -205,16 +207,7 @@ def measure(count: int, questions: list, base: Path, args: argparse.Namespace, e
     (logs / "merge").mkdir(parents=True)
     merged = run(
         f"merge of {count} shard(s)",
-        [
-            PY,
-            "-m",
-            "generator.cli",
-            "--root",
-            str(merge_root),
-            "merge",
-            *map(str, outs),
-            *merge_flags,
-        ],
+        cli_cmd(merge_root, "merge", *map(str, outs), *merge_flags),
         logs / "merge",
         env,
     )
@@ -230,15 +223,7 @@ def measure(count: int, questions: list, base: Path, args: argparse.Namespace, e
     if args.alone:
         alone_outs = [base / "alone-out" / str(i) for i in range(1, count + 1)]
         projects = [make_project(base / f"alone-{i}", questions) for i in range(1, count + 1)]
-        alone, _ = run_all(
-            [
-                (f"shard {i}/{count} (alone)", shard_cmd(p, i, count, out, args.jobs, args.pdf))
-                for i, (p, out) in enumerate(zip(projects, alone_outs, strict=True), 1)
-            ],
-            logs / "alone",
-            env,
-            together=False,
-        )
+        alone, _ = run_shards("alone", projects, alone_outs, count, args, logs / "alone", env)
         same_as_concurrent = [shard_contents(o) for o in alone_outs] == contents
         if not args.keep_dir:
             for project in projects:
@@ -420,18 +405,13 @@ def main() -> None:
             (scratch / "plain-logs").mkdir()
             plain_run = run(
                 "plain build (no shards)",
-                [
-                    PY,
-                    "-m",
-                    "generator.cli",
-                    "--root",
-                    str(root),
+                cli_cmd(
+                    root,
                     "build",
                     "--offline",
                     *([] if args.pdf else ["--no-pdf"]),
-                    "--jobs",
-                    str(args.plain_jobs),
-                ],
+                    *("--jobs", str(args.plain_jobs)),
+                ),
                 scratch / "plain-logs",
                 env,
             )
