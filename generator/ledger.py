@@ -19,10 +19,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .models import OwnerReview
 from .outputs import write_text
+from .standing import Standing, State
 
 if TYPE_CHECKING:
     from .models import Draft
-    from .standing import Standing
 
 FORMAT = 1
 FILE_NAME = "ledger.json"
@@ -72,7 +72,9 @@ class Summary(_Record):
 
 
 class StandingRecord(_Record):
-    state: str
+    """A draft's standing, as the ledger keeps it."""
+
+    state: State
     content_hash: str
     decision: OwnerReview | None = None
     changes: tuple[str, ...] = ()
@@ -87,9 +89,7 @@ class StandingRecord(_Record):
         )
 
     def standing(self) -> Standing:
-        from .standing import Standing
-
-        return Standing(self.state, self.content_hash, self.decision, self.changes)  # type: ignore[arg-type]
+        return Standing(self.state, self.content_hash, self.decision, self.changes)
 
 
 class Row(_Record):
