@@ -216,17 +216,25 @@ def _shard_pdfs(
 ) -> list[str]:
     """Render a shard's PDFs into its folder, so merge copies them instead of rendering all
     of them on one machine; return the failures."""
-    from .ledger import Ledger
     from .publish import PdfJob, entries, render_pdfs
     from .shards import PDFS, write_shard_pdfs
 
     items = entries(args.root, settings, drafts)
     jobs = [PdfJob(e, folder / PDFS / f"{e.slug}.pdf") for e in items]
-    made = Ledger()
-    errors = render_pdfs(args.root, settings, jobs, args.jobs, made)
-    write_shard_pdfs(folder, {Path(t).stem: stamp for t, stamp in made.pdfs.items()})
-    print(f"{len(made.pdfs)} PDFs rendered into {folder / PDFS}")
+    errors, made = render_pdfs(args.root, settings, jobs, args.jobs, {})
+    write_shard_pdfs(folder, {Path(t).stem: stamp for t, stamp in made.items()})
+    print(f"{len(made)} PDFs rendered into {folder / PDFS}")
     return errors
+
+
+def _entry_keys(
+    root: Path, settings: Settings, ctx: Context, questions: list[Question]
+) -> dict[str, str]:
+    """Each question's entry key: what its published draft depends on."""
+    from .pipeline import draft_key
+    from .publish import entry_key
+
+    return {q.slug: entry_key(root, settings, q, draft_key(q, ctx)) for q in questions}
 
 
 def _split_by_ledger(
@@ -234,14 +242,14 @@ def _split_by_ledger(
 ) -> tuple[list[Entry], list[Question], dict[str, str]]:
     """The entries whose inputs match the ledger, taken from it as they are (no draft read);
     the questions that must run; and every question's entry key."""
-    from .pipeline import draft_key, run_counted
-    from .publish import Entry, entry, entry_key
+    from .pipeline import run_counted
+    from .publish import Entry, entry
 
     unchanged: list[Entry] = []
     pending: list[Question] = []
-    keys: dict[str, str] = {}
+    keys = _entry_keys(root, settings, ctx, questions)
     for question in questions:
-        key = keys[question.slug] = entry_key(root, settings, question, draft_key(question, ctx))
+        key = keys[question.slug]
         row = ledger.rows.get(question.slug)
         if row is not None and row.key == key:
 
@@ -288,7 +296,7 @@ def _build_only(
 
     report = _run_with_progress(selected, ctx, args.jobs)
     built = {d.slug for d in report.drafts} | set(args.only)
-    _, _, keys = _split_by_ledger(args.root, settings, ctx, selected, ledger)
+    keys = _entry_keys(args.root, settings, ctx, selected)
     made = {d.slug: keys[d.slug] for d in report.drafts if not d.failures}
     # NOTE: a partial build must not drop the other drafts from the site: keep their
     # last written versions (they were not asked to change), from the ledger when it still
@@ -337,8 +345,8 @@ def _publish(
     print(summary_line(items))
     phases.mark("pages")
     if carried:
-        print(f"{carry_pdfs(pdf_jobs, carried, ledger)} PDFs taken from the shards")
-    pdf_errors = render_pdfs(args.root, settings, pdf_jobs, args.jobs, ledger)
+        print(f"{carry_pdfs(pdf_jobs, carried, ledger.pdfs)} PDFs taken from the shards")
+    pdf_errors, ledger.pdfs = render_pdfs(args.root, settings, pdf_jobs, args.jobs, ledger.pdfs)
     ledger.rows = {e.slug: e.row() for e in items}
     ledger.write(args.root / settings.paths.cache_dir)
     phases.mark("PDFs")
@@ -583,7 +591,7 @@ def cmd_pdf(args: argparse.Namespace) -> int:
         target = args.root / settings.paths.review_dir / "rejected" / f"{args.slug}.pdf"
     else:
         target = args.root / settings.paths.review_dir / f"{args.slug}.pdf"
-    errors = render_pdfs(args.root, settings, [PdfJob(entry, target)], processes=1)
+    errors, _ = render_pdfs(args.root, settings, [PdfJob(entry, target)], processes=1)
     for error in errors:
         _err(f"error: PDF {error}")
     if not errors:

@@ -21,12 +21,13 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
+
+from .outputs import swap_directory
 
 log = logging.getLogger(__name__)
 
@@ -158,17 +159,9 @@ def _publish(entry: Path, key: dict[str, Any], made: T, save: Callable[[T, Path]
         files = {p.name: _file_digest(p) for p in sorted(staging.iterdir()) if p.is_file()}
         manifest = json.dumps({**key, "files": files}, sort_keys=True, indent=1)
         (staging / MANIFEST).write_text(manifest, encoding="utf-8")
-        if entry.exists():  # unusable (we just failed to load it): move it aside, remove it
-            aside = entry.with_name(f".{entry.name}.old-{uuid.uuid4().hex[:8]}")
-            with suppress(FileNotFoundError):
-                os.rename(entry, aside)
-            shutil.rmtree(aside, ignore_errors=True)
-        try:
-            os.rename(staging, entry)  # atomic; a reader sees the whole entry or none
-        except OSError:
-            if not (entry / MANIFEST).exists():
-                raise
-            log.info("index %s was saved by another process meanwhile", entry.name)
+        # NOTE: an entry already there is unusable (we just failed to load it); the swap
+        # replaces it, and a reader sees the whole old entry or the whole new one.
+        swap_directory(staging, entry)
     except Exception as exc:
         log.warning("cannot save index %s (%s); it stays in memory", entry, exc)
     finally:

@@ -306,10 +306,12 @@ def _pdf_signature(item: Entry) -> str:
     return signature(_pdf_digest(), item.digest, *_standing_signature(item.standing))
 
 
-def carry_pdfs(jobs: Sequence[PdfJob], made: dict[str, tuple[Path, str]], ledger: Ledger) -> int:
+def carry_pdfs(
+    jobs: Sequence[PdfJob], made: dict[str, tuple[Path, str]], stamps: dict[str, str]
+) -> int:
     """Copy PDFs rendered elsewhere (by the shards: slug → file, signature) into place when
-    they were rendered from exactly this draft, standing and look; return how many. The
-    ledger records them, so `render_pdfs` renders only the rest."""
+    they were rendered from exactly this draft, standing and look; return how many. `stamps`
+    (PDF path → signature) records them, so `render_pdfs` renders only the rest."""
     from .outputs import write_bytes
 
     carried = 0
@@ -321,7 +323,7 @@ def carry_pdfs(jobs: Sequence[PdfJob], made: dict[str, tuple[Path, str]], ledger
             write_bytes(job.target, source.read_bytes())
         except OSError:
             continue
-        ledger.pdfs[str(job.target)] = stamp
+        stamps[str(job.target)] = stamp
         carried += 1
     return carried
 
@@ -331,35 +333,34 @@ def render_pdfs(
     settings: Settings,
     jobs: Sequence[PdfJob],
     processes: int,
-    ledger: Ledger | None = None,
-) -> list[str]:
-    """Render the PDFs whose draft, standing or look changed since the ledger's build (an
-    unchanged draft's PDF is not re-rendered, nor its draft loaded); return one message per
-    failure. The ledger is updated in place."""
-    ledger = ledger if ledger is not None else Ledger()
-    todo: list[tuple[PdfJob, str]] = []
+    stamps: dict[str, str] | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """Render the PDFs whose draft, standing or look changed since they were stamped
+    (`stamps`: PDF path → signature; an unchanged draft's PDF is not re-rendered, nor its
+    draft loaded). Return one message per failure, and the stamps of the PDFs now current."""
+    stamps = stamps or {}
+    todo: list[PdfJob] = []
     done: dict[str, str] = {}
     for job in jobs:
         stamp = _pdf_signature(job.entry)
-        if ledger.pdfs.get(str(job.target)) == stamp and job.target.exists():
+        if stamps.get(str(job.target)) == stamp and job.target.exists():
             done[str(job.target)] = stamp
         else:
-            todo.append((job, stamp))
+            todo.append(job)
     errors: list[str] = []
     if todo:
         from .render.pdf import draft_html, render_many
 
         pages = []
-        for job, _ in todo:
+        for job in todo:
             draft = job.entry.draft  # may reload the entry: sign what is rendered
             pages.append((draft_html(draft, job.entry.standing), job.target))
         errors = render_many(pages, processes)
         failed = {e.split(":", 1)[0] for e in errors}
-        for job, _ in todo:
+        for job in todo:
             if str(job.target) not in failed:
                 done[str(job.target)] = _pdf_signature(job.entry)
-    ledger.pdfs = done
-    return errors
+    return errors, done
 
 
 def summary_line(items: Sequence[Entry]) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 STARTED = time.perf_counter()  # NOTE: when the CLI module was first imported
@@ -35,6 +34,3 @@ class Phases:
             ours = 1 - self.seconds[self.SITE] / self.total
             parts.append(f"ours {ours:.0%} (all but the MkDocs site)")
         return "timings: " + " · ".join(parts)
-
-    def json(self) -> str:
-        return json.dumps({k: round(v, 4) for k, v in self.seconds.items()})

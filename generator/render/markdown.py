@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -14,7 +13,7 @@ from markupsafe import Markup
 from ..models import Draft, Paper
 from ..questions import SLUG_RE
 from ..standing import Standing
-from . import escape
+from . import escape, formats
 
 
 def _finalize(value: Any) -> Any:
@@ -31,12 +30,6 @@ def _slug(value: str) -> Markup:
     if not SLUG_RE.fullmatch(value):
         raise ValueError(f"refusing to link an invalid slug {value!r}")
     return Markup(value)
-
-
-def _main_url(paper: Paper) -> Markup:
-    """The paper's first safe link (arXiv when it has one), or '#'."""
-    safe = [escape.url(url) for _, url in paper.links]
-    return Markup(next((u for u in safe if u), "#"))
 
 
 def _names(terms: tuple[str, ...], found: tuple[str, ...]) -> str:
@@ -56,14 +49,10 @@ def environment() -> Environment:
         autoescape=False,
     )
     env.filters["href"] = lambda v: Markup(escape.url(v) or "#")
-    env.filters["main_url"] = _main_url
-    env.filters["ref"] = lambda pid: pid if ":" in pid else f"arXiv:{pid}"
+    env.filters["main_url"] = lambda paper: Markup(formats.main_url(paper) or "#")
+    env.filters["ref"] = formats.paper_ref
     env.filters["num"] = lambda v, digits=2: Markup(f"{float(v):.{digits}f}")
-    # NOTE: confidences are truncated, not rounded, so 0.1496 reads 0.14 next to its ×
-    # under a 0.15 threshold instead of a confusing 0.15.
-    env.filters["trunc"] = lambda v, digits=2: Markup(
-        f"{math.floor(float(v) * 10**digits) / 10**digits:.{digits}f}"
-    )
+    env.filters["trunc"] = lambda v, digits=2: Markup(formats.truncated(v, digits))
     env.filters["slug"] = _slug
     env.filters["yaml_str"] = lambda v: Markup(json.dumps(escape.clean(v), ensure_ascii=False))
     return env
@@ -132,8 +121,8 @@ def render_index(
     mode: str = "",
 ) -> str:
     """The home page: published drafts, then the flagged ones awaiting the owner, then the
-    questions that produced no draft. `published`/`queue` hold entries (.draft, .standing);
-    `failed` items have .question and .message."""
+    questions that produced no draft. `published`/`queue` hold entries (.summary,
+    .standing); `failed` items have .question and .message."""
     template = environment().get_template("index.md.j2")
     return template.render(
         published=published,
@@ -146,7 +135,7 @@ def render_index(
 
 
 def render_review_queue(queue: Sequence[Any], rejected: Sequence[Any]) -> str:
-    """The review area's README: the queue (entries with .draft, .standing), then the
+    """The review area's README: the queue (entries with .summary, .standing), then the
     rejected drafts kept in the archive."""
     return environment().get_template("review.md.j2").render(queue=queue, rejected=rejected)
 

@@ -9,7 +9,6 @@ when a PDF is actually rendered (see `_pdf_engine`).
 
 from __future__ import annotations
 
-import math
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from multiprocessing import get_context
@@ -23,7 +22,7 @@ from .. import __version__
 from ..models import Draft, Paper, TribunalResult
 from ..standing import Standing
 from ..workers import worker_setup
-from . import escape
+from . import escape, formats
 
 if TYPE_CHECKING:
     from ._pdf_engine import SafeFetcher as SafeFetcher
@@ -71,15 +70,6 @@ def _href(value: str) -> str:
     return escape.url(value)
 
 
-def _main_url(paper: Paper) -> str:
-    return next((u for u in (escape.url(url) for _, url in paper.links) if u), "")
-
-
-def _trunc(value: float, digits: int = 2) -> str:
-    # Truncated like the site page, so 0.1496 reads 0.14 next to its × under 0.15.
-    return f"{math.floor(float(value) * 10**digits) / 10**digits:.{digits}f}"
-
-
 def _authors(paper: Paper) -> str:
     names = list(paper.authors)
     return ", ".join(names) if len(names) <= 6 else ", ".join(names[:6]) + " et al."
@@ -97,10 +87,10 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["href"] = _href
-    env.filters["main_url"] = _main_url
-    env.filters["ref"] = lambda pid: pid if ":" in pid else f"arXiv:{pid}"
+    env.filters["main_url"] = formats.main_url
+    env.filters["ref"] = formats.paper_ref
     env.filters["num"] = lambda v, digits=2: f"{float(v):.{digits}f}"
-    env.filters["trunc"] = _trunc
+    env.filters["trunc"] = formats.truncated
     env.filters["authors"] = _authors
     env.filters["weight"] = lambda v: f"{float(v):g}"
     return env
