@@ -15,7 +15,7 @@ from pathlib import Path
 from generator.questions import load_questions
 from generator.sources.local import LocalSource
 
-RANKERS = ("bm25", "tfidf")
+RANKERS = ("hybrid", "bm25", "tfidf")
 
 
 def main(folder: Path) -> None:

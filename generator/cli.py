@@ -460,11 +460,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     with _pipeline_context(args.root, settings) as ctx:
         report = _run_with_progress(selected, ctx, jobs=1)
+    from .render.formats import claims_line, state_counts
+
     for d in report.drafts:
         f = d.final
         print(
-            f"{d.slug}: {len(f.search.papers)} papers retrieved. {len(d.extraction.claims)} claims "
-            f"extracted, {f.verification.verified_count} verified. Tribunal: "
+            f"{d.slug}: {len(f.search.papers)} papers retrieved. "
+            f"{claims_line(state_counts(f.verification))}. Tribunal: "
             f"{f.tribunal.score:.1f}/10 → {f.tribunal.verdict} (revision_round={f.index}). "
             f"Policy: {d.decision.policy} — {d.decision.reason}"
         )
@@ -644,6 +646,13 @@ def cmd_config(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    """Measure the product's retrieval and verification on a labelled benchmark split."""
+    from .evaluation.command import run
+
+    return run(args, _settings(args))
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="sovereign", description=__doc__.splitlines()[0])
     main.add_argument(
@@ -751,6 +760,22 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("config", help="print every setting, its value and what it does")
     p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("eval", help="measure retrieval and verification on a benchmark split")
+    p.add_argument("benchmark", choices=["scifact"], help="the split's format")
+    p.add_argument("--corpus", type=Path, required=True, help="corpus.jsonl (doc_id, title, …)")
+    p.add_argument("--claims", type=Path, required=True, help="claims_*.jsonl with evidence")
+    p.add_argument("--qrels", type=Path, required=True, help="qrels_*.tsv (query, doc, score)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--offline", action="store_true", help="rules stance judge even with an LLM")
+    p.add_argument(
+        "--fit",
+        type=Path,
+        metavar="OUT",
+        help="refit the verifier's weights on this split and write them to OUT "
+        "(generator/verifier/weights.json is the shipped file)",
+    )
+    p.set_defaults(func=cmd_eval)
     return main
 
 

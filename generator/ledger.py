@@ -24,7 +24,7 @@ from .standing import Standing, State
 if TYPE_CHECKING:
     from .models import Draft
 
-FORMAT = 1
+FORMAT = 2  # 2: claim states (supported, contradicted, …) instead of a verified count
 FILE_NAME = "ledger.json"
 
 
@@ -41,7 +41,10 @@ class Summary(_Record):
     tags: tuple[str, ...]
     verdict: str
     score: float
-    verified: int
+    supported: int
+    contradicted: int
+    related: int
+    no_evidence: int
     checked: int
     reason: str
     ran_on: date
@@ -51,9 +54,10 @@ class Summary(_Record):
 
     @classmethod
     def of(cls, draft: Draft) -> Summary:
-        from .render.narrative import models_used
+        from .render.narrative import is_live, models_used
 
         final = draft.final
+        v = final.verification
         return cls(
             slug=draft.slug,
             question=draft.question.question,
@@ -61,14 +65,27 @@ class Summary(_Record):
             tags=draft.question.tags,
             verdict=final.tribunal.verdict,
             score=final.tribunal.score,
-            verified=final.verification.verified_count,
-            checked=len(final.verification.checks),
+            supported=v.count("supported"),
+            contradicted=v.count("contradicted"),
+            related=v.count("related"),
+            no_evidence=v.count("no_evidence"),
+            checked=len(v.checks),
             reason=draft.decision.reason,
             ran_on=draft.ran_on,
             sources=draft.provenance.sources,
             models=models_used(draft),
-            live=draft.rounds[0].search.sources != ("local",),
+            live=is_live(draft),
         )
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Claims per state, in the order of strength (as `formats.claims_line` reads them)."""
+        return {
+            "supported": self.supported,
+            "contradicted": self.contradicted,
+            "related": self.related,
+            "no_evidence": self.no_evidence,
+        }
 
 
 class StandingRecord(_Record):

@@ -172,23 +172,57 @@ class Extraction(Model):
     failures: tuple[str, ...] = ()
 
 
+ClaimState = Literal["supported", "contradicted", "related", "no_evidence"]
+Stance = Literal["supports", "contradicts", "unclear"]
+
+# How each state reads on a page, with its mark; the order is the order of strength.
+STATE_LABELS: dict[str, tuple[str, str]] = {
+    "supported": ("✓", "supported"),
+    "contradicted": ("✗", "contradicted"),
+    "related": ("~", "related only"),
+    "no_evidence": ("–", "no evidence"),
+}
+
+
 class Evidence(Model):
-    """The best sentence found for a claim in another retrieved paper."""
+    """The best sentence found for a claim in another retrieved paper, and how it was judged.
+
+    `score` is the evidence strength the states are decided on (semantic and lexical
+    similarity and claim-term coverage mixed); `semantic`, `lexical` and `coverage` are its
+    parts; `stance` is the judge's
+    reading of the sentence against the claim and `contradiction` its probability (rules
+    judge) or None (a model that answers with a label)."""
 
     sentence: str
     paper_id: str
     paper_title: str
     score: float
+    semantic: float | None = None
+    lexical: float = 0.0
+    coverage: float = 0.0
+    stance: Stance = "supports"
+    contradiction: float | None = None
+    judge: str = "rules"
+    reason: str = ""
 
 
 class ClaimCheck(Model):
-    """One claim's verification result."""
+    """One claim's verification result.
+
+    `state` is what the page shows; `confidence` is the calibrated probability that the
+    evidence is real (see Verification.calibration); `tfidf` is the seeds' measure, the best
+    TF-IDF cosine over all evidence sentences, kept for comparison."""
 
     claim: Claim
-    verified: bool
+    state: ClaimState
     confidence: float
     evidence: Evidence | None = None
-    semantic: float | None = None
+    tfidf: float = 0.0
+
+    @property
+    def verified(self) -> bool:
+        """Supported by evidence: the only state a tribunal counts in a claim's favour."""
+        return self.state == "supported"
 
 
 class Verification(Model):
@@ -200,11 +234,16 @@ class Verification(Model):
     papers_compared: int
     sentences_compared: int
     semantic_method: str | None = None
+    stance_method: str = ""
+    calibration: str = ""
     failures: tuple[str, ...] = ()
 
     @property
     def verified_count(self) -> int:
         return sum(c.verified for c in self.checks)
+
+    def count(self, state: ClaimState) -> int:
+        return sum(c.state == state for c in self.checks)
 
 
 class Signal(Model):

@@ -43,6 +43,9 @@ if TYPE_CHECKING:
     from .llm.client import LlmClient
     from .sources import Source
     from .tribunal import Tribunal
+    from .verifier.coverage import TermWeights
+    from .verifier.scoring import Encoder
+    from .verifier.stance import StanceJudge
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -115,6 +118,32 @@ class Context:
         return make_embedder("tfidf", corpus_path(self.settings), index_dir=self.index_dir)
 
     @cached_property
+    def verify_encoder(self) -> Encoder | None:
+        from .verifier import make_encoder
+
+        return make_encoder(self.settings.verify.backend, self.index_dir)
+
+    @cached_property
+    def verify_background(self) -> TermWeights:
+        """Term weights of the local corpus: which of a claim's terms are specific."""
+        from .corpus import load_corpus
+        from .verifier.coverage import TermWeights
+
+        return TermWeights(p.text for p in load_corpus(corpus_path(self.settings)))
+
+    @cached_property
+    def stance_judge(self) -> StanceJudge:
+        if self.settings.stance_judge() == "llm" and self.llm is not None:
+            from .llm.stance import LlmStanceJudge
+
+            return LlmStanceJudge(self.llm)
+        from .verifier import load_weights
+        from .verifier.stance import RulesStanceJudge
+
+        weights = load_weights().for_backend(self.settings.verify.backend)
+        return RulesStanceJudge(weights, self.verify_encoder)
+
+    @cached_property
     def llm(self) -> LlmClient | None:
         if "llm" not in self.settings.live_services():
             return None
@@ -137,8 +166,15 @@ class Context:
             return f"{llm.describe()} {llm.prompt_version('plan')}"
         if stage == "extract" and s.extract.backend == "llm" and llm:
             return f"{llm.describe()} {llm.prompt_version('extract')}"
-        if stage in ("search", "verify") and s.embedder.backend != "tfidf":
+        if stage == "search" and s.embedder.backend != "tfidf":
             return self.embedder.describe()
+        if stage == "verify":
+            from .verifier import weights_digest
+
+            judge = "llm" if s.stance_judge() == "llm" and llm else "rules"
+            if judge == "llm" and llm:
+                judge = f"{llm.describe()} {llm.prompt_version('stance')}"
+            return f"{s.verify.backend} weights {weights_digest()} stance {judge}"
         if stage == "review":
             return self.tribunal.describe()
         return "offline"
@@ -228,10 +264,11 @@ def run_question(question: Question, ctx: Context) -> Draft:
 
 @lru_cache(maxsize=1)
 def code_digest() -> str:
-    """The pipeline's code (stages, backends, models): part of the whole-draft cache key."""
+    """The pipeline's code (stages, backends, models) and the verifier's fitted weights: part
+    of the whole-draft cache key."""
     here = Path(__file__).parent
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted(here.rglob("*.py")):
+    for path in sorted([*here.rglob("*.py"), here / "verifier" / "weights.json"]):
         if "render" not in path.parts:
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -327,7 +364,6 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
             selection.primary, s.extract, ctx.llm if s.extract.backend == "llm" else None
         ),
     )
-    semantic = ctx.embedder if s.embedder.backend != "tfidf" else None
 
     def do_round(index: int, result: SearchResult, note: str) -> Round:
         papers = [r.paper for r in result.papers]
@@ -338,7 +374,15 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
             {"claims": extraction.claims, "papers": papers, "primary": selection.primary},
             {**s.verify.model_dump(), "embedder": ctx.backend("verify")},
             Verification,
-            lambda: verify.verify(extraction.claims, papers, selection.primary, s.verify, semantic),
+            lambda: verify.verify(
+                extraction.claims,
+                papers,
+                selection.primary,
+                s.verify,
+                ctx.verify_encoder,
+                ctx.stance_judge,
+                ctx.verify_background,
+            ),
         )
         tribunal = run.stage(
             f"review{suffix}",
@@ -384,7 +428,7 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
         )
         note = (
             f"Round {len(rounds)} retried with broader retrieval: {len(broader.queries)} queries "
-            f"({len(broader.queries) - len(last.search.queries)} aimed at unverified claims), "
+            f"({len(broader.queries) - len(last.search.queries)} aimed at claims not supported), "
             f"keeping {keep} papers instead of {last.search.keep}."
         )
         rounds.append(do_round(len(rounds), result, note))

@@ -1,4 +1,5 @@
-"""Lexical rankers over a fixed document list: BM25 (bm25s) and TF-IDF cosine (scikit-learn).
+"""Rankers over a fixed document list: BM25 (bm25s), TF-IDF cosine (scikit-learn), and hybrid:
+BM25 and all-MiniLM-L6-v2 cosine fused by reciprocal rank (RRF, k = 60).
 
 With an index folder, a ranker's fitted index is saved there once per corpus and loaded by
 every later process (generator/index_store.py)."""
@@ -6,12 +7,15 @@ every later process (generator/index_store.py)."""
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol, Self
 
 import numpy as np
 
 from .index_store import index_key, load_or_build
+
+log = logging.getLogger("sovereign.ranking")
 
 
 class Ranker(Protocol):
@@ -53,16 +57,23 @@ def _check(documents: int, found: int) -> None:
         raise ValueError(f"the index covers {found} documents, not {documents}")
 
 
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 class BM25Ranker(_Base):
-    """Okapi BM25 (k1=1.2, b=0.75) with English stop words removed."""
+    """Okapi BM25 (k1=1.2, b=0.75) over Snowball-stemmed words, English stop words removed."""
 
     kind = "bm25"
-    params: ClassVar[dict[str, Any]] = {"k1": 1.2, "b": 0.75, "stopwords": "en"}
+    params: ClassVar[dict[str, Any]] = {"k1": 1.2, "b": 0.75, "stopwords": "en", "stem": "english"}
 
     def __init__(self, index: Any):
         import bm25s
 
         self._bm25s = bm25s
+        self._stemmer = _stemmer()
         self.index = index
 
     @classmethod
@@ -70,7 +81,9 @@ class BM25Ranker(_Base):
         import bm25s
 
         index = bm25s.BM25(k1=cls.params["k1"], b=cls.params["b"])
-        tokens = bm25s.tokenize(texts, stopwords=cls.params["stopwords"], show_progress=False)
+        tokens = bm25s.tokenize(
+            texts, stopwords=cls.params["stopwords"], stemmer=_stemmer(), show_progress=False
+        )
         index.index(tokens, show_progress=False)
         return cls(index)
 
@@ -87,7 +100,11 @@ class BM25Ranker(_Base):
 
     def scores(self, query: str) -> np.ndarray:
         tokens = self._bm25s.tokenize(
-            query, stopwords=self.params["stopwords"], return_ids=False, show_progress=False
+            query,
+            stopwords=self.params["stopwords"],
+            stemmer=self._stemmer,
+            return_ids=False,
+            show_progress=False,
         )[0]
         return np.asarray(self.index.get_scores(tokens), dtype=float)
 
@@ -140,17 +157,80 @@ class TfidfRanker(_Base):
         return (self.matrix @ self.vectorizer.transform([query]).T).toarray().ravel()
 
 
-RANKERS: dict[str, type[_Base]] = {"bm25": BM25Ranker, "tfidf": TfidfRanker}
+class DenseIndex(_Base):
+    """all-MiniLM-L6-v2 unit vectors of every document (title and abstract, first 128 tokens)."""
+
+    kind = "minilm-matrix"
+    params: ClassVar[dict[str, Any]] = {"model": "all-MiniLM-L6-v2-int8", "max_tokens": 128}
+
+    def __init__(self, matrix: np.ndarray):
+        self.matrix = matrix
+
+    @classmethod
+    def build(cls, texts: list[str]) -> Self:
+        from .embedders.minilm import encode_uncached
+
+        log.info("encoding %d documents with all-MiniLM-L6-v2 (once per corpus)", len(texts))
+        return cls(encode_uncached(texts).astype(np.float32))
+
+    def save(self, folder: Path) -> None:
+        np.save(folder / "vectors.npy", self.matrix, allow_pickle=False)
+
+    @classmethod
+    def load(cls, folder: Path, documents: int) -> Self:
+        matrix = np.load(folder / "vectors.npy", allow_pickle=False)
+        _check(documents, matrix.shape[0])
+        return cls(matrix)
+
+    def scores(self, query: str) -> np.ndarray:
+        from .embedders.minilm import encode_uncached
+
+        return self.matrix @ encode_uncached([query])[0]
+
+
+RRF_K = 60
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    """1-based rank of every document (ties keep corpus order)."""
+    ranks = np.empty(len(scores), dtype=float)
+    ranks[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
+    return ranks
+
+
+class HybridRanker:
+    """BM25 and dense cosine fused by reciprocal rank: Σ 1 / (60 + rank)."""
+
+    def __init__(self, lexical: Ranker, dense: Ranker):
+        self.lexical = lexical
+        self.dense = dense
+
+    def scores(self, query: str) -> np.ndarray:
+        lexical, dense = self.lexical.scores(query), self.dense.scores(query)
+        return 1.0 / (RRF_K + _ranks(lexical)) + 1.0 / (RRF_K + _ranks(dense))
+
+    def top(self, query: str, k: int) -> list[tuple[int, float]]:
+        scores = self.scores(query)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(i), float(scores[i])) for i in order]
+
+
+RANKERS: dict[str, type[_Base]] = {"bm25": BM25Ranker, "tfidf": TfidfRanker, "dense": DenseIndex}
 
 
 def make_ranker(
-    name: Literal["bm25", "tfidf"],
+    name: Literal["hybrid", "bm25", "tfidf", "dense"],
     texts: list[str],
     corpus: str | None = None,
     index_dir: Path | None = None,
 ) -> Ranker:
     """A ranker by its settings name. With `index_dir` and `corpus` (the fingerprint of the
     corpus `texts` come from), its index is loaded from there, or built and saved there."""
+    if name == "hybrid":
+        return HybridRanker(
+            make_ranker("bm25", texts, corpus, index_dir),
+            make_ranker("dense", texts, corpus, index_dir),
+        )
     cls = RANKERS[name]
     if index_dir is None or corpus is None:
         return cls.build(texts)

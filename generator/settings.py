@@ -45,8 +45,10 @@ class SearchSettings(Section):
     sources: tuple[Literal["local", "arxiv", "semantic_scholar"], ...] = Field(
         ("local",), min_length=1, description="Paper sources to query, by name."
     )
-    ranker: Literal["bm25", "tfidf"] = Field(
-        "bm25", description="How the local source ranks its corpus for a query."
+    ranker: Literal["hybrid", "bm25", "tfidf"] = Field(
+        "hybrid",
+        description="How the local source ranks its corpus for a query: hybrid (BM25 and "
+        "all-MiniLM-L6-v2 fused by reciprocal rank), bm25 or tfidf.",
     )
     local_corpus: str | None = Field(
         None, description="JSONL corpus for the local source (default: the bundled MoE corpus)."
@@ -66,8 +68,10 @@ class SelectSettings(Section):
 
 
 class EmbedderSettings(Section):
-    backend: Literal["tfidf", "nim"] = Field(
-        "tfidf", description="Relevance and semantic evidence scores: tfidf (offline) or nim."
+    backend: Literal["tfidf", "minilm", "nim"] = Field(
+        "minilm",
+        description="Relevance of papers to the question: minilm (local model), tfidf "
+        "(offline, word overlap) or nim.",
     )
 
 
@@ -81,8 +85,21 @@ class ExtractSettings(Section):
 
 
 class VerifySettings(Section):
+    backend: Literal["minilm", "tfidf"] = Field(
+        "minilm",
+        description="How evidence is scored: minilm (local all-MiniLM-L6-v2 and TF-IDF, "
+        "offline) or tfidf (the seeds' TF-IDF cosine alone).",
+    )
+    stance: Literal["auto", "rules", "llm"] = Field(
+        "auto",
+        description="Who judges whether evidence supports or contradicts a claim: rules "
+        "(fitted cues, offline), llm, or auto (llm when an LLM backend is configured).",
+    )
     threshold: float = Field(
-        0.15, gt=0, lt=1, description="TF-IDF cosine at or above which a claim counts as verified."
+        0.15,
+        gt=0,
+        lt=1,
+        description="The seeds' TF-IDF cosine threshold, shown beside each claim for comparison.",
     )
     ngram_max: int = Field(2, ge=1, le=3, description="Longest word n-gram in the TF-IDF model.")
 
@@ -210,6 +227,9 @@ class Settings(Section):
                 "embedder": EmbedderSettings(),
                 "extract": self.extract.model_copy(update={"backend": "rules"}),
                 "review": self.review.model_copy(update={"backend": "rules"}),
+                "verify": self.verify.model_copy(
+                    update={"stance": "auto" if self.verify.stance == "llm" else self.verify.stance}
+                ),
             }
         )
 
@@ -218,9 +238,18 @@ class Settings(Section):
         used: list[str] = [s for s in self.search.sources if s != "local"]
         if self.embedder.backend == "nim":
             used.append("nim")
-        if "llm" in (self.plan.backend, self.extract.backend, self.review.backend):
+        if (
+            "llm" in (self.plan.backend, self.extract.backend, self.review.backend)
+            or self.verify.stance == "llm"
+        ):
             used.append("llm")
         return used
+
+    def stance_judge(self) -> Literal["rules", "llm"]:
+        """Who judges stance: the setting, with `auto` meaning llm when an LLM is in use."""
+        if self.verify.stance == "auto":
+            return "llm" if "llm" in self.live_services() else "rules"
+        return self.verify.stance
 
     def digest(self) -> str:
         """Short content hash of every setting (shown in provenance)."""

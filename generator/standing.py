@@ -93,11 +93,15 @@ def changes_between(judged: Draft | None, current: Draft) -> tuple[str, ...]:
             f"{len(old_papers - new_papers)} gone)"
         )
     old_v, new_v = judged.final.verification, current.final.verification
-    if (old_v.verified_count, old_v.threshold) != (new_v.verified_count, new_v.threshold):
-        found.append(
-            f"verification changed: {old_v.verified_count} → {new_v.verified_count} claims "
-            f"verified (threshold {old_v.threshold:g} → {new_v.threshold:g})"
-        )
+    old_counts = (old_v.count("supported"), old_v.count("contradicted"))
+    new_counts = (new_v.count("supported"), new_v.count("contradicted"))
+    if old_counts != new_counts or old_v.method != new_v.method:
+        change = f"{old_counts[0]} → {new_counts[0]} claims supported"
+        if old_counts[1] or new_counts[1]:
+            change += f", {old_counts[1]} → {new_counts[1]} contradicted"
+        if old_v.method != new_v.method:
+            change += " (the verifier changed)"
+        found.append(f"verification changed: {change}")
     old_t, new_t = judged.final.tribunal, current.final.tribunal
     if (old_t.score, old_t.verdict) != (new_t.score, new_t.verdict):
         found.append(

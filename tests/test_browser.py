@@ -2,9 +2,10 @@
 
 A corpus full of payloads (tests/hostile.py) is built three ways: a `--preview` build (every
 draft on the site, escalated ones under a banner), a normal build (published drafts only) and
-a `--preview` build whose LLM answers (queries, claims, tribunal rationales) carry payloads
-too. Every .html page of each site is loaded in headless Debian Chromium, driven by
-Playwright's Python package, over http from 127.0.0.1 (and the index also from file://).
+a `--preview` build whose LLM answers (queries, claims, stance reasons, tribunal rationales)
+carry payloads too. Every .html page of each site is loaded in headless Debian Chromium,
+driven by Playwright's Python package, over http from 127.0.0.1 (and the index also from
+file://).
 
 Each payload that runs sets the title or logs PWNED, opens a dialog, or loads a URL off the
 test host, so for each page: the title and the console never show PWNED, no dialog opens, no
@@ -94,6 +95,20 @@ def _llm_answer(messages: list[dict[str, Any]]) -> dict[str, Any]:
                 for i, (shared, payload) in enumerate(
                     zip(SHARED, [everything, *PAYLOADS.values()], strict=False)
                 )
+            ]
+        }
+    user = " ".join(str(m.get("content", "")) for m in messages if m.get("role") == "user")
+    pairs = re.search(r'<data name="pairs">\s*(.*?)\s*</data>', user, re.S)
+    if pairs:  # the stance judge: its reasons are shown in the claims table
+        stances = ("supports", "contradicts", "unclear")
+        return {
+            "judgements": [
+                {
+                    "pair": pair["pair"],
+                    "stance": stances[i % 3],
+                    "reason": f"reason {i}: {everything}"[:400],
+                }
+                for i, pair in enumerate(json.loads(pairs.group(1)))
             ]
         }
     role = re.search(r"You are the (SKEPTIC|VALIDATOR|SYNTHESIZER)", system)

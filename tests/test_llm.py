@@ -41,6 +41,8 @@ from .fake_llm import (
 KEY_ENV = "SOVEREIGN_TEST_LLM_KEY"
 CANARY = "sk-CANARY-9b2e7f41d0c3"
 PROMPTS = ("plan", "extract", "skeptic", "validator", "synthesizer")
+# The newest version of each prompt: v2 of the roles knows claim states, not "verified".
+PROMPT_VERSIONS = {"plan": 1, "extract": 1, "skeptic": 2, "validator": 2, "synthesizer": 2}
 
 PLAN_VARS = {"question": "Does expert-choice routing improve MoE load balance?", "n": 4}
 ROLE_VARS: dict[str, Any] = {
@@ -49,19 +51,23 @@ ROLE_VARS: dict[str, Any] = {
     "claims": [
         {
             "text": "Expert choice routing improves training convergence time by more than 2x.",
-            "verified": True,
-            "confidence": 0.31,
+            "state": "supported",
+            "confidence": 0.87,
             "evidence": "Expert-choice routing converges faster than top-k gating.",
         },
         {
             "text": "The method removes the need for an auxiliary load-balancing loss.",
-            "verified": False,
-            "confidence": 0.08,
+            "state": "no_evidence",
+            "confidence": 0.0,
             "evidence": None,
         },
     ],
     "signals": [
-        {"name": "verified_fraction", "detail": "1 of 2 claims verified", "normalized": 0.5},
+        {
+            "name": "supported_fraction",
+            "detail": "1 of 2 claims supported by another paper's evidence",
+            "normalized": 0.5,
+        },
         {"name": "question_match", "detail": "cosine 0.41 (rank 1 of 12)", "normalized": 0.8},
     ],
 }
@@ -290,10 +296,12 @@ def test_describe_shows_model_and_host_only(make: Make, httpserver: HTTPServer) 
 def test_every_prompt_is_versioned_and_asks_for_json(fake: FakeLlm, make: Make) -> None:
     client, _ = make()
     for prompt in PROMPTS:
-        assert (PROMPTS_DIR / f"{prompt}.v1.md").is_file()
+        newest = PROMPT_VERSIONS[prompt]
+        for n in range(1, newest + 1):  # older versions stay, for the drafts they made
+            assert (PROMPTS_DIR / f"{prompt}.v{n}.md").is_file()
         version = prompt_version(prompt)
         assert version == client.prompt_version(prompt)
-        assert re.fullmatch(r"v1-[0-9a-f]{8}", version), version
+        assert re.fullmatch(rf"v{newest}-[0-9a-f]{{8}}", version), version
     fake.answer(
         valid({"queries": ["q one"]}),
         valid({"claims": []}),
@@ -338,3 +346,13 @@ def test_role_prompt_carries_claims_and_signals() -> None:
     signals = json.loads(user.split('<data name="signals">\n')[1].split("\n</data>")[0])
     assert claims == ROLE_VARS["claims"]
     assert signals == ROLE_VARS["signals"]
+
+
+@pytest.mark.parametrize("role", ["skeptic", "validator", "synthesizer"])
+def test_role_prompts_explain_claim_states_and_calibrated_confidence(role: str) -> None:
+    system, _ = render_prompt(role, ROLE_VARS)
+    for state in ("supported", "contradicted", "related", "no_evidence"):
+        assert f'"{state}"' in system, state
+    assert "calibrated" in system
+    assert '"verified"' not in system  # the v1 wording: a similarity threshold
+    assert "similarity threshold" not in system

@@ -16,7 +16,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from generator.cache import StageCache
-from generator.models import Claim, ClaimCheck, Draft, OwnerReview, Question, RankedPaper
+from generator.models import (
+    Claim,
+    ClaimCheck,
+    Draft,
+    Evidence,
+    OwnerReview,
+    Question,
+    RankedPaper,
+)
 from generator.pipeline import Context, run_question
 from generator.render import _pdf_engine
 from generator.render.pdf import (
@@ -36,7 +44,7 @@ from .conftest import REPO
 QUESTION = (
     "To what extent does AnyExperts' dynamic expert allocation mitigate representational collapse?"
 )
-CLAIMS_HEADER = "# Claim Verified Conf. Evidence (best sentence) Paper"
+CLAIMS_HEADER = "# Claim State Conf. Evidence (best sentence) Paper TF-IDF (seeds)"
 
 
 def squash(text: str) -> str:
@@ -178,30 +186,69 @@ def test_pdf_holds_the_draft(draft: Draft, rendered: Rendered) -> None:
                 assert squash(f"{signal.name} {signal.detail}") in text
 
 
-def test_mismatch_flag_and_semantic_column(draft: Draft, tmp_path: Path) -> None:
+def four_states(draft: Draft) -> list[ClaimCheck]:
+    """One claim in each state, with hostile evidence text."""
+    evidence = next(c.evidence for c in draft.final.verification.checks if c.evidence)
+
+    def judged(stance: str, judge: str, reason: str) -> Evidence:
+        return evidence.model_copy(
+            update={
+                "sentence": "Evidence <b>bold</b> | piped",
+                "stance": stance,
+                "judge": judge,
+                "reason": reason,
+            }
+        )
+
+    def one(n: int, state: str, confidence: float, ev: Evidence | None, tfidf: float) -> ClaimCheck:
+        text = f"Claim number {n} in state {state}."
+        return ClaimCheck(
+            claim=Claim(text=text, sentence_index=n, kind="finding"),
+            state=state,  # type: ignore[arg-type]
+            confidence=confidence,
+            evidence=ev,
+            tfidf=tfidf,
+        )
+
+    return [
+        one(1, "supported", 0.874, judged("supports", "rules", "P(contradiction) 0.03"), 0.4321),
+        one(2, "contradicted", 0.91, judged("contradicts", "llm", "It says the opposite."), 0.2),
+        one(3, "related", 0.55, judged("supports", "", ""), 0.1496),
+        one(4, "no_evidence", 0.0, None, 0.0),
+    ]
+
+
+def test_mismatch_flag_and_every_claim_state(draft: Draft, tmp_path: Path) -> None:
     selection = draft.selection.model_copy(
         update={"mismatch": True, "mismatch_reasons": ("the paper never names AnyExperts",)}
     )
-    checks = [c.model_copy(update={"semantic": 0.4321}) for c in draft.final.verification.checks]
-    flagged = with_checks(draft.model_copy(update={"selection": selection}), checks)
-    final = flagged.final
-    verification = final.verification.model_copy(update={"semantic_method": "NIM e5 (1024-d)"})
-    flagged = flagged.model_copy(
-        update={
-            "rounds": (
-                *flagged.rounds[:-1],
-                final.model_copy(update={"verification": verification}),
-            )
-        }
-    )
+    flagged = with_checks(draft.model_copy(update={"selection": selection}), four_states(draft))
+    html = draft_html(flagged, standing(flagged))
+    assert "Evidence &lt;b&gt;bold&lt;/b&gt; | piped" in html and "<b>bold" not in html
     pdf = render(flagged, tmp_path / "m.pdf")
     text = squash(pdf.text)
     assert squash("Question–paper mismatch") in text
     assert squash("the paper never names AnyExperts") in text
     assert squash("question–paper mismatch") in squash(pdf.pages[0]), "flag on the cover"
-    assert squash("# Claim Verified Conf. Sem. Evidence (best sentence) Paper") in text
-    assert text.count("0.43") >= len(checks)
-    assert squash("NIM e5 (1024-d)") in text
+    assert squash(CLAIMS_HEADER) in text
+    rows = [
+        "1 Claim number 1 in state supported. ✓ supported stance judged by rules: "
+        "P(contradiction) 0.03 87%",
+        "2 Claim number 2 in state contradicted. ✗ contradicted stance judged by llm: "
+        "It says the opposite. 91%",
+        "3 Claim number 3 in state related. ~ related only 55%",
+        "4 Claim number 4 in state no_evidence. – no evidence — — — 0.00",
+    ]
+    for row in rows:
+        assert squash(row) in text, row
+    for tfidf in ("0.43", "0.20", "0.14"):  # truncated, as the seeds' 0.15 threshold reads
+        assert tfidf in text
+    assert squash(
+        "4 claims extracted: 1 supported, 1 contradicted, 1 related only, 1 without evidence"
+    ) in squash(pdf.pages[0])
+    verification = flagged.final.verification
+    assert squash(verification.calibration) in text
+    assert squash(verification.stance_method) in text
 
 
 def test_render_is_quiet_and_deterministic(rendered: Rendered, draft: Draft, tmp_path) -> None:
@@ -245,8 +292,9 @@ def test_long_claims_table_repeats_header_and_keeps_rows_whole(
                 sentence_index=i,
                 kind="finding",
             ),
-            verified=i % 3 == 0,
+            state=("supported", "contradicted", "related", "no_evidence")[i % 4],
             confidence=0.05 + i / 200,
+            tfidf=i / 100,
             evidence=evidence if i % 4 else None,
         )
         for i in range(1, 41)

@@ -91,7 +91,19 @@ def test_pr_check_summarises_only_the_changed_question(pr_repo: Path, tmp_path: 
     assert "## Sovereign: 1 changed question" in text
     assert "questions/fine-grained-moe-scaling-laws.yaml" in text
     assert re.search(r"\*\*(APPROVE|REVISE|REJECT) \d+\.\d/10\*\*", text)
-    assert "| # | Claim | Verified | Confidence | Evidence paper |" in text
+    assert "| # | Claim | State | Confidence | Evidence paper | TF-IDF (seeds) |" in text
+    assert re.search(
+        r"\d+ claims? extracted: \d+ supported, \d+ contradicted, \d+ related only, "
+        r"\d+ without evidence\.",
+        text,
+    )
+    states = re.findall(r"^\| \d+ \| .* \| ([✓✗~–] [a-z ]+) \| ", text, re.M)
+    assert states and set(states) <= {
+        "✓ supported",
+        "✗ contradicted",
+        "~ related only",
+        "– no evidence",
+    }
     for other in ("moe-serving-offloading", "sparse-upcycling-vs-scratch"):
         assert other not in text and other not in done.stdout
     assert "no NVIDIA_API_KEY: building offline" in done.stderr

@@ -24,7 +24,7 @@ def test_defaults_without_a_file(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     assert settings == Settings()
     assert settings.plan.queries == 4
-    assert settings.search.ranker == "bm25"
+    assert settings.search.ranker == "hybrid"
     assert settings.search.keep == 12
     assert settings.verify.threshold == 0.15
     assert settings.review.approve_at == 6.5
@@ -50,7 +50,7 @@ def test_unknown_key_names_line_path_and_suggestion(tmp_path: Path) -> None:
     write(tmp_path, "plan:\n  queries: 3\nverify:\n  treshold: 0.2\n")
     assert problems_of(tmp_path) == [
         "sovereign.yml:4: verify.treshold: unknown key; did you mean 'threshold'? "
-        "(allowed: threshold, ngram_max)"
+        "(allowed: backend, stance, threshold, ngram_max)"
     ]
 
 
@@ -66,7 +66,7 @@ def test_unknown_section_suggests_the_close_one(tmp_path: Path) -> None:
 def test_bad_literal_names_the_allowed_values(tmp_path: Path) -> None:
     write(tmp_path, "search: {ranker: bm26}\n")
     assert problems_of(tmp_path) == [
-        "sovereign.yml:1: search.ranker: input should be 'bm25' or 'tfidf' (got 'bm26')"
+        "sovereign.yml:1: search.ranker: input should be 'hybrid', 'bm25' or 'tfidf' (got 'bm26')"
     ]
 
 
@@ -103,7 +103,7 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     write(tmp_path, "plan:\n  queries: 0\nsearch:\n  ranker: bm26\n")
     assert problems_of(tmp_path) == [
         "sovereign.yml:2: plan.queries: input should be greater than or equal to 1",
-        "sovereign.yml:4: search.ranker: input should be 'bm25' or 'tfidf' (got 'bm26')",
+        "sovereign.yml:4: search.ranker: input should be 'hybrid', 'bm25' or 'tfidf' (got 'bm26')",
     ]
 
 
@@ -137,7 +137,8 @@ def test_overrides_win_over_the_file_and_keep_its_other_keys(tmp_path: Path) -> 
 def test_invalid_override_is_a_settings_error(tmp_path: Path) -> None:
     found = problems_of(tmp_path, {"search.ranker": "bm26"})
     assert len(found) == 1
-    assert found[0].endswith("search.ranker: input should be 'bm25' or 'tfidf' (got 'bm26')")
+    expected = "search.ranker: input should be 'hybrid', 'bm25' or 'tfidf' (got 'bm26')"
+    assert found[0].endswith(expected)
 
 
 def test_section_with_every_key_commented_out_uses_defaults(tmp_path: Path) -> None:
@@ -170,3 +171,15 @@ def test_settings_are_frozen(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     with pytest.raises(ValueError, match="frozen"):
         settings.verify.threshold = 0.9  # type: ignore[misc]
+
+
+def test_the_stance_judge_is_the_llm_only_when_one_is_configured() -> None:
+    assert Settings().stance_judge() == "rules"
+    with_llm = Settings.model_validate({"review": {"backend": "llm"}})
+    assert with_llm.stance_judge() == "llm"
+    pinned = Settings.model_validate({"review": {"backend": "llm"}, "verify": {"stance": "rules"}})
+    assert pinned.stance_judge() == "rules"
+    forced = Settings.model_validate({"verify": {"stance": "llm"}})
+    assert forced.stance_judge() == "llm" and "llm" in forced.live_services()
+    assert forced.offline().stance_judge() == "rules"
+    assert forced.offline().live_services() == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from collections.abc import Sequence
 
 import pytest
 
@@ -13,6 +14,7 @@ from generator.embedders import make_embedder
 from generator.models import (
     Claim,
     ClaimCheck,
+    ClaimState,
     Evidence,
     Extraction,
     Paper,
@@ -41,10 +43,13 @@ from generator.stages.plan import keyphrases, plan, revision_plan
 from generator.stages.review import measure, review
 from generator.stages.search import search
 from generator.stages.select import SelectError, named_terms, select
-from generator.stages.verify import evidence_sentences, verify
+from generator.stages.verify import paper_sentences, verify
 from generator.textutil import split_sentences
 from generator.tribunal import Brief, Votes
 from generator.tribunal.rules import WEIGHTS, RulesTribunal
+from generator.verifier import make_encoder
+from generator.verifier.scoring import Encoder
+from generator.verifier.stance import StanceVerdict
 
 ANYEXPERTS = "2511.18314"
 SMOE_DROPOUT = "2303.01610"
@@ -301,92 +306,143 @@ def retrieved(by_id: dict[str, Paper], corpus: tuple[Paper, ...]) -> list[Paper]
     return [by_id[ANYEXPERTS], *others]
 
 
-def test_claim_copied_from_another_paper_verifies_with_that_paper(retrieved: list[Paper]) -> None:
+@pytest.fixture(scope="module")
+def encoder() -> Encoder | None:
+    """The semantic model of the default verify backend (local MiniLM)."""
+    return make_encoder(VerifySettings().backend, None)
+
+
+class ContradictingJudge:
+    """A stance judge that reads every evidence sentence as contradicting its claim."""
+
+    name = "llm"
+
+    def judge(self, pairs: Sequence[tuple[str, str]]) -> list[StanceVerdict]:
+        return [StanceVerdict("contradicts", None, self.name, "says the opposite") for _ in pairs]
+
+
+def test_claim_copied_from_another_paper_is_supported_by_that_paper(
+    retrieved: list[Paper], encoder: Encoder | None
+) -> None:
     primary, source = retrieved[0], retrieved[3]
     copied = split_sentences(source.abstract)[2]
-    result = verify([claim(copied)], retrieved, primary, VerifySettings())
+    result = verify([claim(copied)], retrieved, primary, VerifySettings(), encoder)
     check = result.checks[0]
+    assert check.state == "supported"
     assert check.verified
-    assert check.confidence == pytest.approx(1.0, abs=1e-3)
     assert check.evidence is not None
     assert check.evidence.paper_id == source.id
     assert check.evidence.paper_title == source.title
     assert check.evidence.sentence == copied
-    assert check.evidence.score == check.confidence
+    assert check.evidence.score == pytest.approx(1.0, abs=1e-3)
+    assert (check.evidence.judge, check.evidence.stance) == ("rules", "supports")
+    assert check.confidence > 0.5  # calibrated: the strongest evidence is the likeliest real
+    assert check.tfidf == pytest.approx(1.0, abs=1e-3)  # the seeds' measure, kept beside it
 
 
-def test_unrelated_claim_does_not_verify(retrieved: list[Paper]) -> None:
-    result = verify([claim(COOKING)], retrieved, retrieved[0], VerifySettings())
+def test_unrelated_claim_has_no_evidence(retrieved: list[Paper], encoder: Encoder | None) -> None:
+    result = verify([claim(COOKING)], retrieved, retrieved[0], VerifySettings(), encoder)
     check = result.checks[0]
+    assert check.state == "no_evidence"
     assert not check.verified
-    assert check.confidence < 0.15
+    assert check.tfidf < 0.15
+    assert check.evidence is None or check.evidence.judge == ""  # too weak to judge stance
 
 
-def test_primary_paper_is_never_its_own_evidence(retrieved: list[Paper]) -> None:
+def test_a_contradicting_judge_makes_strong_evidence_contradicted(
+    retrieved: list[Paper], encoder: Encoder | None
+) -> None:
+    primary, source = retrieved[0], retrieved[3]
+    copied = split_sentences(source.abstract)[2]
+    claims = [claim(copied), claim(COOKING, 1)]
+    result = verify(
+        claims, retrieved, primary, VerifySettings(), encoder, judge=ContradictingJudge()
+    )
+    strong, weak = result.checks
+    assert strong.state == "contradicted" and not strong.verified
+    assert strong.evidence is not None
+    assert (strong.evidence.stance, strong.evidence.judge) == ("contradicts", "llm")
+    assert strong.evidence.reason == "says the opposite"
+    assert weak.state == "no_evidence"  # weak evidence is never sent to the judge
+    assert result.count("contradicted") == 1 and result.verified_count == 0
+
+
+def test_primary_paper_is_never_its_own_evidence(
+    retrieved: list[Paper], encoder: Encoder | None
+) -> None:
     primary = retrieved[0]
     own = [claim(s, i) for i, s in enumerate(split_sentences(primary.abstract))]
-    result = verify(own, retrieved, primary, VerifySettings())
+    result = verify(own, retrieved, primary, VerifySettings(), encoder)
     assert len(result.checks) == len(own)
     assert all(c.evidence is None or c.evidence.paper_id != primary.id for c in result.checks)
-    assert all(c.confidence < 0.99 for c in result.checks)  # a verbatim self-match would be 1.0
+    # a verbatim self-match would be strength 1.0
+    assert all(c.evidence is None or c.evidence.score < 0.99 for c in result.checks)
     assert result.papers_compared == len(retrieved) - 1
-    pool = evidence_sentences(retrieved, primary)
+    pool = [s for p in retrieved[1:] for s in paper_sentences(p)]
     assert pool
-    assert all(p.id != primary.id for _, p in pool)
     assert result.sentences_compared == len(pool)
 
 
-def test_evidence_sentences_include_titles_and_skip_fragments() -> None:
-    primary = paper("1", "Ignored primary text that is long enough.")
+def test_paper_sentences_skip_titles_and_fragments() -> None:
     other = paper(
         "2", "Short one. This sentence is long enough to count.", title="Routing in sparse experts"
     )
-    pool = evidence_sentences([primary, other], primary)
-    assert [s for s, _ in pool] == [
-        "Routing in sparse experts",
-        "This sentence is long enough to count.",
-    ]
+    assert paper_sentences(other) == ["This sentence is long enough to count."]
 
 
-def test_threshold_setting_is_respected(retrieved: list[Paper]) -> None:
-    primary, source = retrieved[0], retrieved[3]
-    copied = split_sentences(source.abstract)[2]
-    partial = " ".join(copied.split()[:6]) + " with unrelated pasta sauce and basil."
-    base = verify([claim(partial)], retrieved, primary, VerifySettings()).checks[0].confidence
-    assert 0 < base < 1
-    at = verify([claim(partial)], retrieved, primary, VerifySettings(threshold=base))
-    above = verify(
-        [claim(partial)], retrieved, primary, VerifySettings(threshold=min(base + 0.01, 0.99))
-    )
-    assert at.checks[0].verified  # verified at or above the threshold
-    assert not above.checks[0].verified
-    assert above.threshold == pytest.approx(min(base + 0.01, 0.99))
-
-
-def test_verified_means_confidence_at_least_threshold(retrieved: list[Paper]) -> None:
+def test_seeds_threshold_is_shown_not_used(retrieved: list[Paper], encoder: Encoder | None) -> None:
     claims = extract(retrieved[0], ExtractSettings()).claims
-    result = verify(claims, retrieved, retrieved[0], VerifySettings())
+    low = verify(claims, retrieved, retrieved[0], VerifySettings(threshold=0.05), encoder)
+    high = verify(claims, retrieved, retrieved[0], VerifySettings(threshold=0.9), encoder)
+    assert (low.threshold, high.threshold) == (0.05, 0.9)
+    assert [c.state for c in low.checks] == [c.state for c in high.checks]
+    assert [c.tfidf for c in low.checks] == [c.tfidf for c in high.checks]
+
+
+def test_states_follow_evidence_strength_and_stance(
+    retrieved: list[Paper], encoder: Encoder | None
+) -> None:
+    from generator.verifier import load_weights
+
+    weights = load_weights().for_backend(VerifySettings().backend)
+    claims = extract(retrieved[0], ExtractSettings()).claims
+    result = verify(claims, retrieved, retrieved[0], VerifySettings(), encoder)
     assert [c.claim for c in result.checks] == list(claims)
     for check in result.checks:
-        assert check.verified == (check.confidence >= result.threshold)
+        assert check.verified == (check.state == "supported")
+        evidence = check.evidence
+        if evidence is None or evidence.score < weights.thresholds.related:
+            assert check.state == "no_evidence"
+        elif evidence.score < weights.thresholds.supported:
+            assert check.state == "related" and evidence.judge == ""
+        else:
+            assert evidence.judge == "rules"
+            assert check.state != "no_evidence"
+        if check.state in ("supported", "contradicted"):
+            assert evidence is not None and evidence.score >= weights.thresholds.supported
+        if evidence is not None:
+            expected = float(weights.calibration(evidence.score))
+            assert check.confidence == pytest.approx(expected, abs=1e-3)
+    assert result.calibration and result.stance_method
 
 
-def test_no_pool_means_all_unverified(retrieved: list[Paper]) -> None:
+def test_no_pool_means_no_evidence(retrieved: list[Paper], encoder: Encoder | None) -> None:
     primary = retrieved[0]
     claims = [claim(COOKING), claim(split_sentences(primary.abstract)[3], 3)]
-    result = verify(claims, [primary], primary, VerifySettings())
-    assert [(c.verified, c.confidence, c.evidence) for c in result.checks] == [
-        (False, 0.0, None)
+    result = verify(claims, [primary], primary, VerifySettings(), encoder)
+    assert [(c.state, c.confidence, c.evidence, c.tfidf) for c in result.checks] == [
+        ("no_evidence", 0.0, None, 0.0)
     ] * 2
     assert result.papers_compared == 0
     assert result.sentences_compared == 0
     assert result.verified_count == 0
+    assert result.count("no_evidence") == 2
 
 
-def test_no_claims_gives_no_checks(retrieved: list[Paper]) -> None:
-    result = verify([], retrieved, retrieved[0], VerifySettings(ngram_max=1))
+def test_no_claims_gives_no_checks(retrieved: list[Paper], encoder: Encoder | None) -> None:
+    result = verify([], retrieved, retrieved[0], VerifySettings(ngram_max=1), encoder)
     assert result.checks == ()
-    assert "1–1-grams" in result.method
+    assert result.method and result.calibration
 
 
 # --- select ---------------------------------------------------------------------------------
@@ -577,17 +633,27 @@ def search_of(papers: list[Paper], keep: int = 12) -> SearchResult:
     )
 
 
-def check(confidence: float, paper_id: str | None, threshold: float = 0.15) -> ClaimCheck:
+def check(state: ClaimState, confidence: float = 0.0, paper_id: str | None = None) -> ClaimCheck:
+    """A claim check in `state`, its evidence (if any) from `paper_id`."""
+    judged = state in ("supported", "contradicted")
     evidence = (
-        Evidence(sentence="s", paper_id=paper_id, paper_title="t", score=confidence)
+        Evidence(
+            sentence="s",
+            paper_id=paper_id,
+            paper_title="t",
+            score=0.7,
+            stance="contradicts" if state == "contradicted" else "supports",
+            judge="rules" if judged else "",
+        )
         if paper_id
         else None
     )
     return ClaimCheck(
-        claim=claim(f"claim {confidence}"),
-        verified=confidence >= threshold,
+        claim=claim(f"claim {state} {confidence} {paper_id}"),
+        state=state,
         confidence=confidence,
         evidence=evidence,
+        tfidf=0.3,
     )
 
 
@@ -615,27 +681,81 @@ PRIMARY = paper("0000.00010", "An abstract.")
 
 def test_measure_signals_from_a_hand_built_verification() -> None:
     verification = verification_of(
-        [check(0.5, "A"), check(0.2, "B"), check(0.1, "A"), check(0.0, None)]
+        [
+            check("supported", 0.9, "A"),
+            check("supported", 0.6, "B"),
+            check("related", 0.95, "A"),
+            check("contradicted", 0.92, "C"),
+            check("no_evidence"),
+        ]
     )
     signals = measure(
         selection_of(PRIMARY, relevance=0.3, best=0.6),
-        extraction_of(4),
+        extraction_of(5),
         search_of([PRIMARY] * 6, keep=12),
         verification,
     )
     values = {name: (s.value, s.normalized) for name, s in signals.items()}
-    assert values["verified_fraction"] == (0.5, 0.5)
-    assert values["mean_confidence"][0] == pytest.approx(0.2)
-    assert values["mean_confidence"][1] == pytest.approx(0.2 / 0.3)
-    assert values["strong_support"] == (0.25, 0.25)  # only 0.5 reaches 2 × 0.15
-    assert values["evidence_diversity"][0] == 2  # A and B; the unverified A check adds nothing
+    assert values["supported_fraction"] == (0.4, 0.4)
+    assert values["mean_confidence"] == (0.75, 0.75)  # of the two supported claims only
+    assert values["strong_support"] == (0.2, 0.2)  # 0.9; the related 0.95 does not count
+    assert values["contradicted"] == (0.8, 0.8)  # 1 − 1/5
+    assert (
+        values["evidence_diversity"][0] == 2
+    )  # A and B; related A and contradicting C add nothing
     assert values["evidence_diversity"][1] == pytest.approx(2 / 3)
     assert values["question_match"] == (0.5, 0.5)
     assert values["pairing"] == (1.0, 1.0)
     assert values["retrieval_depth"] == (6, 0.5)
-    assert values["claim_yield"] == (4, 1.0)  # clipped at full marks
-    assert signals["verified_fraction"].detail == "2 of 4 claims verified"
+    assert values["claim_yield"] == (5, 1.0)  # clipped at full marks
+    details = {name: s.detail for name, s in signals.items()}
+    assert details["supported_fraction"] == "2 of 5 claims supported by another paper's evidence"
+    assert details["mean_confidence"] == (
+        "mean calibrated confidence 0.75 over the evidence of 2 supported claims; "
+        "full marks at 1.00"
+    )
+    assert details["strong_support"] == "1 of 5 claims supported with calibrated confidence ≥ 0.80"
+    assert details["contradicted"] == (
+        "1 of 5 claims contradicted by another paper's evidence; scored 1 − 1/5"
+    )
+    assert (
+        details["evidence_diversity"]
+        == "supported claims rest on 2 distinct papers; full marks at 3"
+    )
     assert all(s.weight == 0 for s in signals.values())
+
+
+@pytest.mark.parametrize("state", ["contradicted", "related", "no_evidence"])
+def test_only_supported_claims_count_in_the_drafts_favour(state: ClaimState) -> None:
+    """Same confidence and evidence paper; only the state differs."""
+    args = (selection_of(PRIMARY), extraction_of(2), search_of([PRIMARY] * 12))
+    both = measure(*args, verification_of([check("supported", 0.95, "A")] * 2))
+    one = measure(*args, verification_of([check("supported", 0.95, "A"), check(state, 0.95, "B")]))
+    none = measure(*args, verification_of([check(state, 0.95, "B")] * 2))
+    for name in ("supported_fraction", "strong_support"):
+        assert (both[name].value, one[name].value, none[name].value) == (1.0, 0.5, 0.0), name
+    assert [s["mean_confidence"].value for s in (both, one, none)] == [0.95, 0.95, 0.0]
+    assert [s["evidence_diversity"].value for s in (both, one, none)] == [1, 1, 0]
+    contradicted = [s["contradicted"].normalized for s in (both, one, none)]
+    assert contradicted == ([1.0, 0.5, 0.0] if state == "contradicted" else [1.0, 1.0, 1.0])
+    scores = [{r.role: r.score for r in RulesTribunal().score(s)} for s in (both, one, none)]
+    for role in ("SKEPTIC", "VALIDATOR"):
+        assert scores[0][role] > scores[1][role] > scores[2][role], role
+
+
+def test_a_contradicted_claim_costs_the_skeptic_more_than_an_unsupported_one() -> None:
+    args = (selection_of(PRIMARY), extraction_of(2), search_of([PRIMARY] * 12))
+    related = measure(
+        *args, verification_of([check("supported", 0.9, "A"), check("related", 0.9, "B")])
+    )
+    contradicted = measure(
+        *args, verification_of([check("supported", 0.9, "A"), check("contradicted", 0.9, "B")])
+    )
+    skeptic = {
+        name: next(r.score for r in RulesTribunal().score(s) if r.role == "SKEPTIC")
+        for name, s in (("related", related), ("contradicted", contradicted))
+    }
+    assert skeptic["contradicted"] == pytest.approx(skeptic["related"] - 10 * 0.2 * 0.5)
 
 
 def test_measure_flags_mismatch_and_handles_empty_input() -> None:
@@ -650,9 +770,7 @@ def test_measure_flags_mismatch_and_handles_empty_input() -> None:
 
 
 def test_measure_clips_normalised_values() -> None:
-    verification = verification_of(
-        [check(0.9, "A"), check(0.8, "B"), check(0.7, "C"), check(0.6, "D")]
-    )
+    verification = verification_of([check("supported", 1.0, paper) for paper in "ABCD"])
     signals = measure(
         selection_of(PRIMARY, relevance=0.6, best=0.6),
         extraction_of(9),
@@ -669,7 +787,7 @@ def test_each_role_weights_sum_to_one_over_measured_signals() -> None:
             selection_of(PRIMARY),
             extraction_of(1),
             search_of([PRIMARY]),
-            verification_of([check(0.2, "A")]),
+            verification_of([check("supported", 0.9, "A")]),
         )
     )
     assert set(WEIGHTS) == {"SKEPTIC", "VALIDATOR", "SYNTHESIZER"}
@@ -698,13 +816,13 @@ def test_rules_tribunal_scores_are_ten_times_the_weighted_sum(
 
 def test_rules_tribunal_weighs_one_signal_by_its_weight() -> None:
     signals = uniform_signals(0.0)
-    signals["verified_fraction"] = signals["verified_fraction"].model_copy(
+    signals["supported_fraction"] = signals["supported_fraction"].model_copy(
         update={"normalized": 1.0}
     )
     scores = {r.role: r.score for r in RulesTribunal().score(signals)}
-    assert scores == {"SKEPTIC": 3.5, "VALIDATOR": 4.5, "SYNTHESIZER": 0.0}
+    assert scores == {"SKEPTIC": 3.0, "VALIDATOR": 4.5, "SYNTHESIZER": 0.0}
     skeptic = next(r for r in RulesTribunal().score(signals) if r.role == "SKEPTIC")
-    assert "Strongest: verified fraction" in skeptic.rationale
+    assert "Strongest: supported fraction" in skeptic.rationale
 
 
 BRIEF = Brief(question="q", paper_title="t", checks=())
@@ -765,7 +883,7 @@ def test_review_with_the_rules_tribunal_end_to_end() -> None:
         selection_of(PRIMARY, relevance=0.6, best=0.6),
         extraction_of(3),
         search_of([PRIMARY] * 12),
-        verification_of([check(0.9, "A"), check(0.8, "B"), check(0.7, "C")]),
+        verification_of([check("supported", 1.0, paper) for paper in "ABC"]),
     )
     result = review(0, signals, RulesTribunal(), ReviewSettings(), BRIEF)
     assert result.score == 10.0
@@ -787,15 +905,17 @@ def tribunal_of(verdict: str, score: float, round_index: int = 0) -> TribunalRes
     )
 
 
-VERIFIED_2_OF_3 = verification_of([check(0.5, "A"), check(0.3, "B"), check(0.0, None)])
+SUPPORTED_2_OF_3 = verification_of(
+    [check("supported", 0.9, "A"), check("supported", 0.85, "B"), check("related", 0.6, "A")]
+)
 
 
 def test_approve_is_auto_approved() -> None:
     decision = decide(
-        tribunal_of("APPROVE", 7.5), selection_of(PRIMARY), VERIFIED_2_OF_3, PolicySettings()
+        tribunal_of("APPROVE", 7.5), selection_of(PRIMARY), SUPPORTED_2_OF_3, PolicySettings()
     )
     assert decision.policy == "AUTO_APPROVE"
-    assert decision.reason == "tribunal APPROVE 7.5/10: 2 of 3 claims verified"
+    assert decision.reason == "tribunal APPROVE 7.5/10: 2 of 3 claims supported"
 
 
 @pytest.mark.parametrize("verdict, score", [("REVISE", 4.3), ("REJECT", 2.1)])
@@ -804,30 +924,40 @@ def test_revise_and_reject_escalate(verdict: str, score: float) -> None:
         decision = decide(
             tribunal_of(verdict, score),
             selection_of(PRIMARY),
-            VERIFIED_2_OF_3,
+            SUPPORTED_2_OF_3,
             PolicySettings(escalate_on_mismatch=escalate_on_mismatch),
         )
         assert decision.policy == "ESCALATE_TO_OWNER"
-        assert decision.reason == f"tribunal {verdict} {score}/10: 2 of 3 claims verified"
+        assert decision.reason == f"tribunal {verdict} {score}/10: 2 of 3 claims supported"
 
 
 def test_escalation_after_a_revision_round_says_so() -> None:
     decision = decide(
         tribunal_of("REVISE", 4.3, round_index=1),
         selection_of(PRIMARY),
-        VERIFIED_2_OF_3,
+        SUPPORTED_2_OF_3,
         PolicySettings(),
     )
     assert (
-        decision.reason == "tribunal REVISE 4.3/10 after revision round 1: 2 of 3 claims verified"
+        decision.reason == "tribunal REVISE 4.3/10 after revision round 1: 2 of 3 claims supported"
     )
+
+
+def test_reason_names_contradicted_claims_and_never_counts_them_supported() -> None:
+    verification = verification_of(
+        [check("supported", 0.9, "A"), check("contradicted", 0.95, "B"), check("no_evidence")]
+    )
+    decision = decide(
+        tribunal_of("REVISE", 5.0), selection_of(PRIMARY), verification, PolicySettings()
+    )
+    assert decision.reason == "tribunal REVISE 5.0/10: 1 of 3 claims supported, 1 contradicted"
 
 
 def test_approve_with_mismatch_escalates_when_policy_says_so() -> None:
     decision = decide(
         tribunal_of("APPROVE", 7.0),
         selection_of(PRIMARY, mismatch=True),
-        VERIFIED_2_OF_3,
+        SUPPORTED_2_OF_3,
         PolicySettings(escalate_on_mismatch=True),
     )
     assert decision.policy == "ESCALATE_TO_OWNER"
@@ -841,7 +971,7 @@ def test_approve_with_mismatch_is_auto_approved_when_policy_allows() -> None:
     decision = decide(
         tribunal_of("APPROVE", 7.0),
         selection_of(PRIMARY, mismatch=True),
-        VERIFIED_2_OF_3,
+        SUPPORTED_2_OF_3,
         PolicySettings(escalate_on_mismatch=False),
     )
     assert decision.policy == "AUTO_APPROVE"

@@ -36,6 +36,10 @@ def make_embedder(
     """An embedder by name; `background` is the corpus that supplies TF-IDF document
     frequencies; `services` gives live embedders their HTTP service; `index_dir` keeps the
     fitted TF-IDF idf on disk (None: in memory only)."""
+    if name == "minilm":
+        from .minilm import MiniLmEmbedder
+
+        return MiniLmEmbedder(index_dir)
     if name == "nim":
         from .nim import NimEmbedder
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 
 class Answer(BaseModel):
@@ -46,3 +46,32 @@ class RoleAnswer(Answer):
     rationale: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
     ]
+
+
+class StanceItem(Answer):
+    """One (claim, evidence) pair judged: does the evidence support the claim?"""
+
+    pair: int = Field(ge=1, le=200)
+    stance: Literal["supports", "contradicts", "unclear"]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=400)] = ""
+
+
+class StanceAnswer(Answer):
+    """stance: a verdict for every pair, numbered as given."""
+
+    judgements: list[StanceItem] = Field(min_length=1, max_length=200)
+
+
+def stance_answer_for(pairs: int) -> type[StanceAnswer]:
+    """The stance answer for a request of `pairs` pairs: each judged exactly once (an answer
+    that skips or repeats one fails validation, so the client asks again once)."""
+
+    class Checked(StanceAnswer):
+        @model_validator(mode="after")
+        def _each_pair_once(self) -> Checked:
+            numbers = sorted(item.pair for item in self.judgements)
+            if numbers != list(range(1, pairs + 1)):
+                raise ValueError(f"judge each of pairs 1–{pairs} exactly once (got {numbers})")
+            return self
+
+    return Checked

@@ -54,6 +54,14 @@ def environment() -> Environment:
     env.filters["num"] = lambda v, digits=2: Markup(f"{float(v):.{digits}f}")
     env.filters["trunc"] = lambda v, digits=2: Markup(formats.truncated(v, digits))
     env.filters["slug"] = _slug
+    env.filters["pct"] = lambda v: Markup(formats.percent(v))
+    env.filters["state"] = formats.state_label  # a str: escaped like any text ("~" is syntax)
+    # Numbers and fixed words only: "3 claims extracted: 1 supported, 0 contradicted, …"
+    env.filters["claims_line"] = lambda counts, verb="extracted": Markup(
+        formats.claims_line(counts, verb)
+    )
+    env.globals["counts"] = formats.state_counts
+    env.globals["state_meanings"] = formats.STATE_MEANINGS
     env.filters["yaml_str"] = lambda v: Markup(json.dumps(escape.clean(v), ensure_ascii=False))
     return env
 

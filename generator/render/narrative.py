@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..models import Draft
+from ..models import Draft, Verification
 
 if TYPE_CHECKING:
     from ..ledger import Summary
@@ -19,30 +19,61 @@ def _ref(paper_id: str) -> str:
     return f"arXiv:{paper_id}" if ":" not in paper_id else paper_id
 
 
+def _remote(model: str) -> bool:
+    """Whether an embedding model's description names a web service (not TF-IDF, not local)."""
+    return "TF-IDF" not in model and "local" not in model
+
+
+def _llm_stages(d: Draft) -> list[tuple[str, str]]:
+    """(stage, what ran) for every stage a language model did, in pipeline order."""
+    stance = next(
+        (r.verification.stance_method for r in d.rounds if _is_llm(r.verification.stance_method)),
+        None,
+    )
+    found = [
+        ("query planning", (d.plan.model or "LLM") if d.plan.origin == "llm" else None),
+        ("claim extraction", d.extraction.method if _is_llm(d.extraction.method) else None),
+        ("stance judging", stance),
+        ("tribunal", d.final.tribunal.backend if _is_llm(d.final.tribunal.backend) else None),
+    ]
+    return [(stage, str(ran)) for stage, ran in found if ran]
+
+
+def _is_llm(description: str) -> bool:
+    return description.startswith("LLM")
+
+
 def models_used(d: Draft) -> str:
     """The embedding and language models that actually ran, or 'none (offline)'."""
+    relevance = d.provenance.relevance_model
     semantic = d.rounds[0].verification.semantic_method
-    embedding = semantic or (
-        d.provenance.relevance_model if "TF-IDF" not in d.provenance.relevance_model else None
-    )
-    llm = [
-        stage
-        for stage, used in (
-            ("query planning", d.plan.origin == "llm"),
-            ("claim extraction", d.extraction.method.startswith("LLM")),
-            ("tribunal", d.final.tribunal.backend.startswith("LLM")),
-        )
-        if used
+    embeddings = [
+        *([f"{relevance} (relevance)"] if "TF-IDF" not in relevance else []),
+        *([f"{semantic} (verification)"] if semantic else []),
     ]
-    model = d.plan.model or next(
-        (m for m in (d.extraction.method, d.final.tribunal.backend) if m.startswith("LLM")), None
-    )
-    parts = [f"embeddings: {embedding}" if embedding else "embeddings: none (offline TF-IDF)"]
+    parts = [
+        f"embeddings: {'; '.join(embeddings)}"
+        if embeddings
+        else "embeddings: none (offline TF-IDF)"
+    ]
+    llm = _llm_stages(d)
     if llm:
-        parts.append(f"language model for {', '.join(llm)}: {model}")
+        model = d.plan.model or llm[0][1]
+        parts.append(f"language model for {', '.join(s for s, _ in llm)}: {model}")
     else:
         parts.append("language model: none (offline rules)")
     return "; ".join(parts)
+
+
+def is_live(d: Draft) -> bool:
+    """Whether making the draft used the network: a live source, a remote embedding model or
+    a language model."""
+    models = [d.provenance.relevance_model, *(r.verification.semantic_method for r in d.rounds)]
+    return (
+        any(r.search.sources != ("local",) for r in d.rounds)
+        or any(_remote(m) for m in models if m)
+        or bool(_llm_stages(d))
+    )
 
 
 def methodology(d: Draft) -> list[str]:
@@ -68,17 +99,7 @@ def methodology(d: Draft) -> list[str]:
         f"Claims: {d.extraction.method}; {len(d.extraction.claims)} of {d.extraction.sentences} "
         f"abstract sentences kept as findings or contributions, {d.extraction.background_skipped} "
         "set aside as background, motivation or questions.",
-        f"Verification: {first.verification.method}, each claim against "
-        f"{first.verification.sentences_compared} sentences of the "
-        f"{first.verification.papers_compared} other retrieved papers; a claim's confidence is its "
-        "best cosine, and that sentence is shown as its evidence."
-        + (
-            f" Semantic evidence scores (shown, not used to verify): "
-            f"{first.verification.semantic_method}, each claim's best cosine to any evidence "
-            "sentence."
-            if first.verification.semantic_method
-            else ""
-        ),
+        verification_line(first.verification),
         f"Tribunal: {d.final.tribunal.backend}. The tribunal score = mean of the three roles; "
         f"APPROVE at ≥ {d.final.tribunal.approve_at:g}, REJECT below "
         f"{d.final.tribunal.reject_below:g}, otherwise REVISE with a revision round.",
@@ -89,11 +110,32 @@ def methodology(d: Draft) -> list[str]:
     return lines
 
 
+def verification_line(v: Verification) -> str:
+    """What the verify stage ran, from its own record."""
+    line = (
+        f"Verification: {v.method}; each claim against {v.sentences_compared} sentences of the "
+        f"{v.papers_compared} other retrieved papers, the strongest paper's evidence sentence "
+        "shown."
+    )
+    if v.semantic_method:
+        line += f" Semantic model: {v.semantic_method}."
+    if v.stance_method:
+        line += (
+            f" Stance (supports or contradicts) judged where the evidence is strong, by "
+            f"{v.stance_method}."
+        )
+    if v.calibration:
+        line += f" Calibration: {v.calibration}."
+    return line + (
+        f" The seeds' TF-IDF cosine is shown beside each claim for comparison (the seeds "
+        f"counted a claim verified at ≥ {v.threshold:g})."
+    )
+
+
 def uncertainties(d: Draft) -> list[str]:
     """What a reader should doubt about this draft, from the run's own signals."""
     final = d.final
     checks = final.verification.checks
-    unverified = [c for c in checks if not c.verified]
     notes = []
     if d.selection.mismatch:
         notes.append("Question–paper mismatch: " + "; ".join(d.selection.mismatch_reasons) + ".")
@@ -114,16 +156,32 @@ def uncertainties(d: Draft) -> list[str]:
     )
     if not checks:
         notes.append("No findings or contributions were found in the primary paper's abstract.")
-    elif unverified:
+    contradicted = [c for c in checks if c.state == "contradicted"]
+    unsupported = [c for c in checks if c.state in ("related", "no_evidence")]
+    if contradicted:
         notes.append(
-            f"{len(unverified)} of {len(checks)} claims found no sentence at cosine ≥ "
-            f"{final.verification.threshold:g} in the other papers; that is absence of overlapping "
-            "wording, not evidence against the claim."
+            f"{len(contradicted)} of {len(checks)} claims are contradicted by a sentence of "
+            "another retrieved paper; read that evidence before relying on the claim."
         )
-    if any(c.verified for c in checks):
+    if unsupported:
+        related = sum(c.state == "related" for c in unsupported)
         notes.append(
-            "TF-IDF cosine measures shared wording, not entailment: a verified claim's evidence "
-            "may still qualify or contradict it. Read the evidence column."
+            f"{len(unsupported)} of {len(checks)} claims found no supporting evidence in the "
+            f"other retrieved abstracts ({related} related only, {len(unsupported) - related} "
+            "without evidence); that is absence of support, not evidence against the claim."
+        )
+    judged = {c.evidence.judge for c in checks if c.evidence and c.evidence.judge}
+    if "rules" in judged:
+        notes.append(
+            "The rules stance judge reads negation, direction-of-change and null-finding cues "
+            "in one sentence: a contradiction stated in other words can pass as support."
+        )
+    if "llm" in judged:
+        notes.append("Stance was judged by a language model, from one evidence sentence.")
+    if final.verification.calibration and any(c.evidence for c in checks):
+        notes.append(
+            "Confidence is calibrated on SciFact (biomedical claims and abstracts), not on "
+            "papers of this field: read it as approximate."
         )
     weakest = min(
         (s for role in final.tribunal.roles for s in role.signals), key=lambda s: s.normalized
@@ -153,6 +211,7 @@ def build_mode(summaries: Sequence[Summary]) -> str:
         return ""
     sources = list(dict.fromkeys(s for d in summaries for s in d.sources))
     models = list(dict.fromkeys(d.models for d in summaries))
-    live = any(d.live for d in summaries) or any(m.count("none (offline") < 2 for m in models)
-    kind = "Built live" if live else "Built offline (no API key, no network)"
+    kind = (
+        "Built live" if any(d.live for d in summaries) else "Built offline (no API key, no network)"
+    )
     return f"{kind}: sources {'; '.join(sources)}; {' | '.join(models)}."

@@ -19,7 +19,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from .. import __version__
-from ..models import Draft, Paper, TribunalResult
+from ..models import STATE_LABELS, Draft, Paper, TribunalResult
 from ..standing import Standing
 from ..workers import worker_setup
 from . import escape, formats
@@ -93,6 +93,11 @@ def environment() -> Environment:
     env.filters["trunc"] = formats.truncated
     env.filters["authors"] = _authors
     env.filters["weight"] = lambda v: f"{float(v):g}"
+    env.filters["pct"] = formats.percent
+    env.filters["claims_line"] = formats.claims_line
+    env.globals["counts"] = formats.state_counts
+    env.globals["state_labels"] = STATE_LABELS
+    env.globals["state_meanings"] = formats.STATE_MEANINGS
     return env
 
 

@@ -1,4 +1,5 @@
-"""`local`: searches the bundled corpus offline with BM25 (or TF-IDF) over title + abstract."""
+"""`local`: searches the bundled corpus offline over title + abstract: BM25 fused with
+all-MiniLM-L6-v2 cosine (hybrid, the default), BM25 alone or TF-IDF."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class LocalSource:
 
     def __init__(
         self,
-        ranker: Literal["bm25", "tfidf"] = "bm25",
+        ranker: Literal["hybrid", "bm25", "tfidf"] = "hybrid",
         path: Path | None = None,
         index_dir: Path | None = None,
     ):
@@ -44,7 +45,9 @@ class LocalSource:
         return f"local:{self.ranker_name}:{corpus_fingerprint(self.path)}"
 
     def describe(self) -> str:
-        return f"local corpus ({len(self.papers)} arXiv records, {self.ranker_name.upper()})"
+        names = {"hybrid": "BM25 + all-MiniLM-L6-v2, RRF"}
+        ranker = names.get(self.ranker_name, self.ranker_name.upper())
+        return f"local corpus ({len(self.papers)} records, {ranker})"
 
     async def search(self, query: str, limit: int) -> list[Paper]:
         ranker = self.ranker  # built once, before the first query leaves for a thread

@@ -14,11 +14,15 @@ from ..models import (
 from ..settings import ReviewSettings
 from ..tribunal import Brief, Tribunal
 
-VERSION = "1"
+VERSION = "2"  # 2: signals count supported claims (claim states), not a cosine threshold
 
 
 def _share(items: list, total: int) -> float:
     return len(items) / total if total else 0.0
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
 def _signal(name: str, value: float, detail: str, scale: float = 1.0) -> Signal:
@@ -27,38 +31,57 @@ def _signal(name: str, value: float, detail: str, scale: float = 1.0) -> Signal:
     return Signal(name=name, value=value, normalized=normalized, weight=0, detail=detail)
 
 
+STRONG = 0.8  # calibrated confidence at which a supported claim counts as strongly supported
+
+
 def measure(
     selection: Selection, extraction: Extraction, search: SearchResult, verification: Verification
 ) -> dict[str, Signal]:
-    """The named, measured signals every tribunal backend scores from (weights set later)."""
+    """The named, measured signals every tribunal backend scores from (weights set later).
+
+    Only **supported** claims count in the draft's favour: a claim whose evidence is merely
+    related, or contradicts it, earns nothing, and contradicted claims cost the SKEPTIC."""
     checks = verification.checks
     n = len(checks)
-    verified = [c for c in checks if c.verified]
-    threshold = verification.threshold
-    mean_conf = sum(c.confidence for c in checks) / n if n else 0.0
-    strong = [c for c in checks if c.confidence >= 2 * threshold]
-    papers = {c.evidence.paper_id for c in verified if c.evidence}
+    supported = [c for c in checks if c.state == "supported"]
+    contradicted = [c for c in checks if c.state == "contradicted"]
+    mean_conf = sum(c.confidence for c in supported) / len(supported) if supported else 0.0
+    strong = [c for c in supported if c.confidence >= STRONG]
+    papers = {c.evidence.paper_id for c in supported if c.evidence}
     ratio = selection.relevance / selection.best_relevance if selection.best_relevance else 0.0
     paper_s = "paper" if len(papers) == 1 else "papers"
+    uncontradicted = 1 - len(contradicted) / n if n else 0.0
     signals = [
         _signal(
-            "verified_fraction", _share(verified, n), f"{len(verified)} of {n} claims verified"
+            "supported_fraction",
+            _share(supported, n),
+            f"{len(supported)} of {n} claims supported by another paper's evidence",
         ),
         _signal(
             "mean_confidence",
             round(mean_conf, 4),
-            f"mean best cosine {mean_conf:.2f}; full marks at {2 * threshold:.2f}",
-            scale=2 * threshold,
+            f"mean calibrated confidence {mean_conf:.2f} over the evidence of "
+            f"{_count(len(supported), 'supported claim')}; full marks at 1.00"
+            if supported
+            else "no claim supported, so no confidence to average",
         ),
         _signal(
             "strong_support",
             _share(strong, n),
-            f"{len(strong)} of {n} claims at cosine ≥ {2 * threshold:.2f}",
+            f"{len(strong)} of {n} claims supported with calibrated confidence ≥ {STRONG:.2f}",
+        ),
+        _signal(
+            "contradicted",
+            round(uncontradicted, 4),
+            f"{len(contradicted)} of {n} claims contradicted by another paper's evidence; "
+            f"scored 1 − {len(contradicted)}/{n}"
+            if n
+            else "no claims to check",
         ),
         _signal(
             "evidence_diversity",
             len(papers),
-            f"verified claims rest on {len(papers)} distinct {paper_s}; full marks at 3",
+            f"supported claims rest on {len(papers)} distinct {paper_s}; full marks at 3",
             scale=3,
         ),
         _signal(
@@ -81,7 +104,7 @@ def measure(
         _signal(
             "claim_yield",
             len(extraction.claims),
-            f"{len(extraction.claims)} claims extracted; full marks at 3",
+            f"{_count(len(extraction.claims), 'claim')} extracted; full marks at 3",
             scale=3,
         ),
     ]

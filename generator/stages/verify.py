@@ -1,8 +1,11 @@
 """verify: each claim against the sentences of the *other* retrieved papers.
 
-The seeds' method, kept as the baseline: TF-IDF cosine over word 1–2-grams (sublinear tf,
-English stop words), fitted on the claims and the evidence sentences; a claim is verified
-when its best cosine reaches the threshold, and that best cosine is its confidence.
+For each claim the verifier (generator/verifier/) picks each paper's evidence sentence, keeps
+the paper whose evidence is strongest, and a stance judge reads that sentence against the
+claim. The claim's state follows: **supported** (strong evidence that agrees), **contradicted**
+(strong evidence that disagrees), **related** (on the same subject, not evidence) or **no
+evidence**. Confidence is calibrated: the share of labelled claim–abstract pairs at that
+strength that had real evidence. The seeds' TF-IDF cosine is kept beside it, for comparison.
 """
 
 from __future__ import annotations
@@ -15,21 +18,17 @@ from ..settings import VerifySettings
 from ..textutil import split_sentences
 
 if TYPE_CHECKING:
-    from ..embedders import Embedder
+    from ..verifier.coverage import TermWeights
+    from ..verifier.scoring import Encoder
+    from ..verifier.stance import StanceJudge, StanceVerdict
 
-VERSION = "1"
+VERSION = "2"
+MIN_WORDS = 4
 
 
-def evidence_sentences(papers: Sequence[Paper], primary: Paper) -> list[tuple[str, Paper]]:
-    """Every sentence of every retrieved paper except the primary one."""
-    pool = []
-    for paper in papers:
-        if paper.id == primary.id:
-            continue
-        for sentence in [paper.title, *split_sentences(paper.abstract)]:
-            if len(sentence.split()) >= 4:
-                pool.append((sentence, paper))
-    return pool
+def paper_sentences(paper: Paper) -> list[str]:
+    """The sentences of a paper's abstract that can be evidence (titles are not evidence)."""
+    return [s for s in split_sentences(paper.abstract) if len(s.split()) >= MIN_WORDS]
 
 
 def verify(
@@ -37,75 +36,112 @@ def verify(
     papers: Sequence[Paper],
     primary: Paper,
     settings: VerifySettings,
-    embedder: Embedder | None = None,
+    encoder: Encoder | None = None,
+    judge: StanceJudge | None = None,
+    background: TermWeights | None = None,
 ) -> Verification:
-    """Best evidence sentence and cosine for each claim; with a semantic `embedder`, also each
-    claim's best semantic similarity to any evidence sentence (shown, not used to verify)."""
-    result = _lexical(claims, papers, primary, settings)
-    if embedder is None or not result.checks or not result.sentences_compared:
-        return result
-    from ..http import ServiceError
+    """Evidence, stance and state of every claim. `encoder` gives semantic vectors (None with
+    the TF-IDF backend); `judge` reads stance (default: the fitted rules judge); `background`
+    weighs claim terms by how rare they are in the field (default: in the papers compared)."""
+    from ..verifier import describe, load_weights
+    from ..verifier.scoring import score
+    from ..verifier.stance import RulesStanceJudge, state_of
 
-    sentences = [s for s, _ in evidence_sentences(papers, primary)]
-    try:
-        matrix = embedder.similarity_matrix([c.text for c in claims], sentences)
-    except ServiceError as exc:
-        failure = f"semantic evidence scores are missing: {exc}"
-        return result.model_copy(update={"failures": (failure,)})
-    checks = tuple(
-        check.model_copy(update={"semantic": max(row) if row else None})
-        for check, row in zip(result.checks, matrix, strict=True)
+    weights = load_weights().for_backend(settings.backend)
+    others = [p for p in papers if p.id != primary.id]
+    pools = [paper_sentences(p) for p in others]
+    scored = score(
+        [c.text for c in claims], pools, weights, encoder, background, settings.ngram_max
     )
-    return result.model_copy(update={"checks": checks, "semantic_method": embedder.describe()})
+    judge = judge or RulesStanceJudge(weights, encoder)
+    failures: list[str] = []
 
+    # Stance matters only where the evidence is strong enough to support or contradict.
+    strong = [
+        i
+        for i, s in enumerate(scored)
+        if s.best is not None and s.best.strength >= weights.thresholds.supported
+    ]
+    pairs = [(claims[i].text, pools[scored[i].best.paper][scored[i].best.sentence]) for i in strong]  # type: ignore[union-attr]
+    verdicts: dict[int, StanceVerdict] = {}
+    if pairs:
+        from ..http import ServiceError
 
-def _lexical(
-    claims: Sequence[Claim], papers: Sequence[Paper], primary: Paper, settings: VerifySettings
-) -> Verification:
-    """The seeds' method: best TF-IDF cosine sentence per claim."""
-    pool = evidence_sentences(papers, primary)
-    method = f"TF-IDF cosine, word 1–{settings.ngram_max}-grams, verified ≥ {settings.threshold:g}"
-    others = len({paper.id for _, paper in pool})
-    if not claims or not pool:
-        checks = tuple(ClaimCheck(claim=c, verified=False, confidence=0.0) for c in claims)
-        return Verification(
-            checks=checks,
-            threshold=settings.threshold,
-            method=method,
-            papers_compared=others,
-            sentences_compared=len(pool),
-        )
-    from sklearn.feature_extraction.text import TfidfVectorizer
+        try:
+            verdicts = dict(zip(strong, judge.judge(pairs), strict=True))
+        except ServiceError as exc:
+            failures.append(f"stance judge {judge.name} failed ({exc}); the rules judge decided")
+            fallback = RulesStanceJudge(weights, encoder)
+            verdicts = dict(zip(strong, fallback.judge(pairs), strict=True))
 
-    vectorizer = TfidfVectorizer(
-        ngram_range=(1, settings.ngram_max), sublinear_tf=True, stop_words="english"
-    )
-    sentences = [s for s, _ in pool]
-    matrix = vectorizer.fit_transform([c.text for c in claims] + sentences)
-    claim_vectors, sentence_vectors = matrix[: len(claims)], matrix[len(claims) :]
-    similarity = (claim_vectors @ sentence_vectors.T).toarray()
-    results: list[ClaimCheck] = []
-    for claim, row in zip(claims, similarity, strict=True):
-        best = int(row.argmax())
-        score = round(float(row[best]), 4)
-        sentence, paper = pool[best]
-        evidence = (
-            Evidence(sentence=sentence, paper_id=paper.id, paper_title=paper.title, score=score)
-            if score > 0
-            else None
-        )
-        results.append(
+    checks = []
+    for i, (claim, result) in enumerate(zip(claims, scored, strict=True)):
+        best = result.best
+        evidence = None
+        strength = 0.0
+        verdict = verdicts.get(i)
+        if best is not None and best.strength > 0:
+            strength = best.strength
+            paper = others[best.paper]
+            evidence = Evidence(
+                sentence=pools[best.paper][best.sentence],
+                paper_id=paper.id,
+                paper_title=paper.title,
+                score=best.strength,
+                semantic=best.semantic,
+                lexical=best.lexical,
+                coverage=best.coverage,
+                stance=verdict.stance if verdict else "supports",
+                contradiction=verdict.probability if verdict else None,
+                judge=verdict.judge if verdict else "",
+                reason=verdict.reason if verdict else "",
+            )
+        checks.append(
             ClaimCheck(
                 claim=claim,
-                verified=score >= settings.threshold,
-                confidence=score,
+                state=state_of(strength, verdict, weights.thresholds),
+                confidence=round(float(weights.calibration(strength)), 3) if evidence else 0.0,
                 evidence=evidence,
+                tfidf=result.tfidf_max,
             )
         )
     return Verification(
-        checks=tuple(results),
+        checks=tuple(checks),
         threshold=settings.threshold,
-        method=method,
-        papers_compared=others,
-        sentences_compared=len(pool),
+        method=describe(settings.backend, weights),
+        papers_compared=sum(1 for p in pools if p),
+        sentences_compared=sum(len(p) for p in pools),
+        semantic_method=encoder_name(encoder),
+        stance_method=judge_description(judge, weights),
+        calibration=calibration_note(weights),
+        failures=tuple(failures),
+    )
+
+
+def encoder_name(encoder: Encoder | None) -> str | None:
+    describe = getattr(encoder, "describe", None)
+    return describe() if callable(describe) else None
+
+
+def judge_description(judge: StanceJudge, weights: object) -> str:
+    describe = getattr(judge, "describe", None)
+    if callable(describe):
+        return str(describe())
+    return (
+        "rules: a logistic model over negation, direction-of-change and null-finding cues and "
+        "a negated-claim probe, fitted on SciFact dev"
+    )
+
+
+def calibration_note(weights: object) -> str:
+    from ..verifier.weights import BackendWeights
+
+    assert isinstance(weights, BackendWeights)
+    t = weights.thresholds
+    cal = weights.calibration
+    return (
+        f"confidence = share of SciFact dev claim–abstract pairs with this evidence strength "
+        f"that had annotated evidence; supported or contradicted from strength "
+        f"{t.supported:.2f} (confidence {float(cal(t.supported)):.0%}), related from "
+        f"{t.related:.2f} (confidence {float(cal(t.related)):.0%})"
     )

@@ -45,7 +45,7 @@ class LlmTribunal:
             "claims": [
                 {
                     "text": c.claim.text,
-                    "verified": c.verified,
+                    "state": c.state,
                     "confidence": c.confidence,
                     "evidence": c.evidence.sentence if c.evidence else None,
                 }

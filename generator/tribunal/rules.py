@@ -8,23 +8,25 @@ from __future__ import annotations
 from ..models import Role, RoleReview, Signal
 from . import Brief, Votes
 
-VERSION = "rules-v1"
+VERSION = "rules-v2"  # v2: supported (not merely similar) claims; contradicted claims cost
 
 # role -> (focus, {signal: weight}); each role's weights sum to 1.
 WEIGHTS: dict[Role, tuple[str, dict[str, float]]] = {
     "SKEPTIC": (
-        "what could be wrong: unsupported claims, weak support, a paper that misses the question",
+        "what could be wrong: unsupported or contradicted claims, weak support, a paper that "
+        "misses the question",
         {
-            "verified_fraction": 0.35,
-            "strong_support": 0.25,
-            "pairing": 0.25,
-            "evidence_diversity": 0.15,
+            "supported_fraction": 0.30,
+            "strong_support": 0.20,
+            "contradicted": 0.20,
+            "pairing": 0.20,
+            "evidence_diversity": 0.10,
         },
     ),
     "VALIDATOR": (
-        "whether the evidence holds: how many claims are verified, how strongly, by how many "
-        "papers",
-        {"verified_fraction": 0.45, "mean_confidence": 0.35, "evidence_diversity": 0.20},
+        "whether the evidence holds: how many claims are supported, how confidently, by how "
+        "many papers",
+        {"supported_fraction": 0.45, "mean_confidence": 0.35, "evidence_diversity": 0.20},
     ),
     "SYNTHESIZER": (
         "whether the draft answers the question: paper relevance, retrieval depth, claim yield",

@@ -1,0 +1,61 @@
+"""Claim-term coverage: how much of what is *specific* in a claim an evidence sentence says.
+
+Coverage = Σ idf(t) over the claim's terms that the sentence also has / Σ idf(t) over all the
+claim's terms. Terms are Snowball-stemmed words without stop words; idf comes from a
+background corpus, so a term every paper of the field uses ("experts" in an MoE corpus,
+"patients" in a clinical one) counts little and a name or number ("DeepSeek-V3", "671B",
+"ALDH1") counts much. Unlike a cosine it is one-sided: a long sentence that states the claim
+among other things still covers it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9.\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+def terms(text: str) -> frozenset[str]:
+    """The distinct stemmed content terms of `text`."""
+    stop = _stop_words()
+    words = [w.lower() for w in _TOKEN.findall(text)]
+    return frozenset(_stemmer().stemWords([w for w in words if w not in stop]))
+
+
+class TermWeights:
+    """Document frequencies of terms in a background corpus, and the idf they give."""
+
+    def __init__(self, documents: Iterable[str]):
+        self.df: Counter[str] = Counter()
+        self.size = 0
+        for text in documents:
+            self.df.update(terms(text))
+            self.size += 1
+
+    def idf(self, term: str) -> float:
+        return math.log((self.size + 1) / (self.df.get(term, 0) + 1)) + 1.0
+
+    def coverage(self, claim_terms: frozenset[str], sentence: str) -> float:
+        total = sum(self.idf(t) for t in claim_terms)
+        if not total:
+            return 0.0
+        return sum(self.idf(t) for t in claim_terms & terms(sentence)) / total
