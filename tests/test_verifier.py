@@ -233,7 +233,7 @@ def verdict(stance: str, probability: float | None = None) -> StanceVerdict:
         (0.6, None, "related"),
         (0.6, verdict("supports", None), "supported"),
         (0.6, verdict("supports", 0.4499), "supported"),
-        (0.6, verdict("supports", 0.45), "related"),
+        (0.6, verdict("supports", 0.45), "supported"),  # the judge decides, not the state
         (0.6, verdict("contradicts", 0.5), "contradicted"),
         (0.6, verdict("contradicts", None), "contradicted"),
         (0.6, verdict("unclear"), "related"),
@@ -384,7 +384,31 @@ def test_rules_judge_reads_a_negated_claim_as_contradicted(backend: str) -> None
     assert negated.probability > agrees.probability
     assert agrees.stance == "supports" and negated.stance == "contradicts"
     assert negated.judge == "rules" and negated.reason.startswith("P(contradiction) ")
+    cues = ("negation on one side only", "a null finding on one side only", "negated claim")
+    assert any(cue in negated.reason for cue in cues)  # the cue that decided is named
+    assert agrees.reason.startswith("agrees, P(contradiction) ")
     assert judge.judge([]) == []
+
+
+def test_rules_judge_is_unclear_between_its_thresholds() -> None:
+    weights = load_weights().for_backend("minilm")
+    judge = RulesStanceJudge(weights, make_encoder("minilm", None))
+    pairs = [
+        ("Metformin increases insulin sensitivity.", "Metformin increases insulin sensitivity."),
+        ("Metformin does not increase insulin sensitivity.", "Metformin increases it."),
+        ("Exercise lowers blood pressure.", "Exercise raised blood pressure in two trials."),
+    ]
+    t = weights.thresholds
+    for verdict in judge.judge(pairs):
+        assert verdict.probability is not None
+        expected = (
+            "contradicts"
+            if verdict.probability >= t.contradiction
+            else "unclear"
+            if verdict.probability >= t.support_below
+            else "supports"
+        )
+        assert verdict.stance == expected
 
 
 # --- LLM stance judge -----------------------------------------------------------------------

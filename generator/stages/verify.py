@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..verifier.scoring import Encoder
     from ..verifier.stance import StanceJudge, StanceVerdict
 
-VERSION = "2"
+VERSION = "3"
 MIN_WORDS = 4
 
 

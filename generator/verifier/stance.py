@@ -55,7 +55,7 @@ class RulesStanceJudge:
     def __init__(self, weights: BackendWeights, encoder: Encoder | None):
         self.weights = weights
         self.model = weights.stance
-        self.threshold = weights.thresholds.contradiction
+        self.thresholds = weights.thresholds
         self.encoder = encoder
 
     def features(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
@@ -69,32 +69,42 @@ class RulesStanceJudge:
         return np.asarray(rows, dtype=float).reshape(len(pairs), len(STANCE_FEATURES))
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> list[StanceVerdict]:
+        """Contradicts at P(contradiction) ≥ the contradiction threshold, supports below
+        `support_below`, unclear in between; the reason names the cues that pushed towards
+        contradiction."""
         if not pairs:
             return []
         rows = self.features(pairs)
         probabilities = self.model.probability(rows)
         verdicts = []
         for row, p in zip(rows, probabilities, strict=True):
-            contradicts = p >= self.threshold
-            # The cues that pushed towards contradiction, strongest first.
-            pushes = ((row - self.model.mean) / self.model.scale) * self.model.coef
-            cues = [
-                _CUE_NAMES[name]
-                for push, name, value in sorted(
-                    zip(pushes, STANCE_FEATURES, row, strict=True), reverse=True
-                )
-                if push > 0.25 and value and name in _CUE_NAMES
-            ][:2]
-            reason = f"P(contradiction) {p:.2f}" + (f": {'; '.join(cues)}" if cues else "")
+            stance: Literal["supports", "contradicts", "unclear"]
+            if p >= self.thresholds.contradiction:
+                stance, reason = "contradicts", f"P(contradiction) {p:.2f}"
+            elif p >= self.thresholds.support_below:
+                stance, reason = "unclear", f"unsure, P(contradiction) {p:.2f}"
+            else:
+                stance, reason = "supports", f"agrees, P(contradiction) {p:.2f}"
+            cues = self._cues(row) if stance != "supports" else []
             verdicts.append(
                 StanceVerdict(
-                    stance="contradicts" if contradicts else "supports",
+                    stance=stance,
                     probability=round(float(p), 4),
                     judge=self.name,
-                    reason=reason,
+                    reason=reason + (f": {'; '.join(cues)}" if cues else ""),
                 )
             )
         return verdicts
+
+    def _cues(self, row: np.ndarray) -> list[str]:
+        """The (at most two) cues that pushed most towards contradiction."""
+        pushes = ((row - self.model.mean) / self.model.scale) * self.model.coef
+        ranked = sorted(zip(pushes, STANCE_FEATURES, row, strict=True), reverse=True)
+        return [
+            _CUE_NAMES[name]
+            for push, name, value in ranked
+            if push > 0.25 and value and name in _CUE_NAMES
+        ][:2]
 
 
 def state_of(strength: float, verdict: StanceVerdict | None, thresholds: Thresholds) -> ClaimState:
@@ -102,12 +112,6 @@ def state_of(strength: float, verdict: StanceVerdict | None, thresholds: Thresho
     strong evidence whose stance is unclear, is only related."""
     if strength < thresholds.related:
         return "no_evidence"
-    if strength < thresholds.supported or verdict is None:
+    if strength < thresholds.supported or verdict is None or verdict.stance == "unclear":
         return "related"
-    if verdict.stance == "contradicts":
-        return "contradicted"
-    if verdict.stance == "unclear":
-        return "related"
-    if verdict.probability is not None and verdict.probability >= thresholds.support_below:
-        return "related"  # a rules judge not sure enough that the evidence agrees
-    return "supported"
+    return "contradicted" if verdict.stance == "contradicts" else "supported"
