@@ -317,6 +317,9 @@ class ContradictingJudge:
 
     name = "llm"
 
+    def describe(self) -> str:
+        return "llm: reads every sentence as contradicting"
+
     def judge(self, pairs: Sequence[tuple[str, str]]) -> list[StanceVerdict]:
         return [StanceVerdict("contradicts", None, self.name, "says the opposite") for _ in pairs]
 

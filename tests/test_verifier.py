@@ -89,6 +89,9 @@ class FixedJudge:
         self.name = name
         self.seen: list[tuple[str, str]] = []
 
+    def describe(self) -> str:
+        return f"{self.name}: always {self.stance}"
+
     def judge(self, pairs: Sequence[tuple[str, str]]) -> list[StanceVerdict]:
         self.seen.extend(pairs)
         return [StanceVerdict(self.stance, None, self.name, "fixed") for _ in pairs]  # type: ignore[arg-type]
@@ -98,6 +101,9 @@ class BrokenJudge:
     """A stance judge whose service fails."""
 
     name = "llm"
+
+    def describe(self) -> str:
+        return "llm: a service that fails"
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> list[StanceVerdict]:
         raise ServiceError("llm", "HTTP 503 after 3 attempts", 503)

@@ -43,7 +43,7 @@ def verify(
     """Evidence, stance and state of every claim. `encoder` gives semantic vectors (None with
     the TF-IDF backend); `judge` reads stance (default: the fitted rules judge); `background`
     weighs claim terms by how rare they are in the field (default: in the papers compared)."""
-    from ..verifier import describe, load_weights
+    from ..verifier import describe, explain_calibration, load_weights
     from ..verifier.scoring import score
     from ..verifier.stance import RulesStanceJudge, state_of
 
@@ -57,22 +57,21 @@ def verify(
     failures: list[str] = []
 
     # Stance matters only where the evidence is strong enough to support or contradict.
-    strong = [
-        i
-        for i, s in enumerate(scored)
-        if s.best is not None and s.best.strength >= weights.thresholds.supported
-    ]
-    pairs = [(claims[i].text, pools[scored[i].best.paper][scored[i].best.sentence]) for i in strong]  # type: ignore[union-attr]
+    strong = {
+        i: (claims[i].text, pools[best.paper][best.sentence])
+        for i, best in enumerate(s.best for s in scored)
+        if best is not None and best.strength >= weights.thresholds.supported
+    }
     verdicts: dict[int, StanceVerdict] = {}
-    if pairs:
+    if strong:
         from ..http import ServiceError
 
         try:
-            verdicts = dict(zip(strong, judge.judge(pairs), strict=True))
+            verdicts = dict(zip(strong, judge.judge(list(strong.values())), strict=True))
         except ServiceError as exc:
             failures.append(f"stance judge {judge.name} failed ({exc}); the rules judge decided")
             fallback = RulesStanceJudge(weights, encoder)
-            verdicts = dict(zip(strong, fallback.judge(pairs), strict=True))
+            verdicts = dict(zip(strong, fallback.judge(list(strong.values())), strict=True))
 
     checks = []
     for i, (claim, result) in enumerate(zip(claims, scored, strict=True)):
@@ -112,8 +111,8 @@ def verify(
         papers_compared=sum(1 for p in pools if p),
         sentences_compared=sum(len(p) for p in pools),
         semantic_method=encoder_name(encoder),
-        stance_method=judge_description(judge, weights),
-        calibration=calibration_note(weights),
+        stance_method=judge.describe(),
+        calibration=explain_calibration(weights),
         failures=tuple(failures),
     )
 
@@ -121,27 +120,3 @@ def verify(
 def encoder_name(encoder: Encoder | None) -> str | None:
     describe = getattr(encoder, "describe", None)
     return describe() if callable(describe) else None
-
-
-def judge_description(judge: StanceJudge, weights: object) -> str:
-    describe = getattr(judge, "describe", None)
-    if callable(describe):
-        return str(describe())
-    return (
-        "rules: a logistic model over negation, direction-of-change and null-finding cues and "
-        "a negated-claim probe, fitted on SciFact dev"
-    )
-
-
-def calibration_note(weights: object) -> str:
-    from ..verifier.weights import BackendWeights
-
-    assert isinstance(weights, BackendWeights)
-    t = weights.thresholds
-    cal = weights.calibration
-    return (
-        f"confidence = share of SciFact dev claim–abstract pairs with this evidence strength "
-        f"that had annotated evidence; supported or contradicted from strength "
-        f"{t.supported:.2f} (confidence {float(cal(t.supported)):.0%}), related from "
-        f"{t.related:.2f} (confidence {float(cal(t.related)):.0%})"
-    )

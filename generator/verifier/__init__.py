@@ -18,7 +18,14 @@ if TYPE_CHECKING:
     from .scoring import Encoder
     from .weights import BackendWeights, Weights
 
-__all__ = ["describe", "load_weights", "make_encoder", "weights_digest", "weights_path"]
+__all__ = [
+    "describe",
+    "explain_calibration",
+    "load_weights",
+    "make_encoder",
+    "weights_digest",
+    "weights_path",
+]
 
 
 def weights_path() -> Path:
@@ -51,6 +58,17 @@ def describe(backend: str, weights: BackendWeights) -> str:
         f"per sentence: strength = {mix} (coverage: the idf-weighted share of the claim's "
         "terms the sentence states); each paper's evidence sentence chosen by a fitted "
         "selector (similarities, place in the abstract, wording) among its near-strongest"
+    )
+
+
+def explain_calibration(weights: BackendWeights) -> str:
+    """What a confidence means, and the thresholds in its terms, for the page."""
+    t, cal = weights.thresholds, weights.calibration
+    return (
+        "confidence = share of SciFact dev claim–abstract pairs with this evidence strength "
+        "that had annotated evidence; supported or contradicted from strength "
+        f"{t.supported:.2f} (confidence {float(cal(t.supported)):.0%}), related from "
+        f"{t.related:.2f} (confidence {float(cal(t.related)):.0%})"
     )
 
 

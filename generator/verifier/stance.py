@@ -33,6 +33,10 @@ class StanceVerdict:
 class StanceJudge(Protocol):
     name: str
 
+    def describe(self) -> str:
+        """Who judges stance, for the page (and the verify stage's cache key)."""
+        ...
+
     def judge(self, pairs: Sequence[tuple[str, str]]) -> list[StanceVerdict]:
         """A verdict for each (claim, evidence sentence)."""
         ...
@@ -67,6 +71,12 @@ class RulesStanceJudge:
             probes = (negated * evidence).sum(axis=1) - (claim * evidence).sum(axis=1)
         rows = [stance_features(c, e, float(p)) for (c, e), p in zip(pairs, probes, strict=True)]
         return np.asarray(rows, dtype=float).reshape(len(pairs), len(STANCE_FEATURES))
+
+    def describe(self) -> str:
+        return (
+            "rules: a logistic model over negation, direction-of-change and null-finding cues "
+            "and a negated-claim probe, fitted on SciFact dev"
+        )
 
     def judge(self, pairs: Sequence[tuple[str, str]]) -> list[StanceVerdict]:
         """Contradicts at P(contradiction) ≥ the contradiction threshold, supports below
