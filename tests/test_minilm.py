@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -150,3 +152,30 @@ def test_ranker_index_is_saved_and_loaded_again(
     loaded = make_ranker("hybrid", CORPUS, "corpus-fingerprint", tmp_path)
     assert loaded.top(query, len(CORPUS)) == built.top(query, len(CORPUS))
     assert loaded.top(query, 1)[0][0] == 0
+
+
+def test_threads_share_one_model(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Search runs its queries in threads: they must load one session (~270 MB), not one each."""
+    loads: list[int] = []
+    real = minilm._model_file
+
+    def slow_model_file() -> Path:
+        loads.append(1)
+        time.sleep(0.2)  # widen the window in which another thread could start a second load
+        return real()
+
+    minilm._load.cache_clear()
+    monkeypatch.setattr(minilm, "_model_file", slow_model_file)
+    try:
+        found: list[object] = []
+        threads = [
+            threading.Thread(target=lambda: found.append(minilm._runtime())) for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(loads) == 1
+        assert len(found) == 4 and all(f is found[0] for f in found)
+    finally:
+        minilm._load.cache_clear()  # the next test loads the real, unpatched one

