@@ -545,3 +545,9 @@ def test_verify_falls_back_when_the_llm_answer_is_unusable(
     [failure] = result.failures
     assert failure.startswith("stance judge llm failed")
     assert "judge each of pairs 1–1 exactly once" in failure
+
+
+def test_terms_split_compounds_and_drop_function_words() -> None:
+    found = terms("Does SMoES-based hard-routing, e.g. DeepSeek-V3 with 671B at 0.84, compare?")
+    assert {"rout", "hard", "smoe", "deepseek", "v3", "671b", "0.84"} <= found
+    assert not found & {"doe", "does", "e", "g", "e.g", "hard-rout"}

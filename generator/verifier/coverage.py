@@ -17,7 +17,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-_TOKEN = re.compile(r"[a-z0-9][a-z0-9.\-]*[a-z0-9]|[a-z0-9]", re.IGNORECASE)
+# Words and numbers; hyphenated compounds count by their parts ("hard-routing" states
+# "routing", "DeepSeek-V3" states "deepseek" and "v3"), decimals stay whole ("0.84").
+_TOKEN = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?", re.IGNORECASE)
+_MORE_STOP_WORDS = frozenset("does did doing versus vs compared et al".split())
 
 
 @lru_cache(maxsize=1)
@@ -31,14 +34,15 @@ def _stemmer() -> Any:
 def _stop_words() -> frozenset[str]:
     from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
-    return frozenset(ENGLISH_STOP_WORDS)
+    return frozenset(ENGLISH_STOP_WORDS) | _MORE_STOP_WORDS
 
 
 def terms(text: str) -> frozenset[str]:
     """The distinct stemmed content terms of `text`."""
     stop = _stop_words()
     words = [w.lower() for w in _TOKEN.findall(text)]
-    return frozenset(_stemmer().stemWords([w for w in words if w not in stop]))
+    kept = [w for w in words if w not in stop and (len(w) > 1 or w.isdigit())]
+    return frozenset(_stemmer().stemWords(kept))
 
 
 class TermWeights:
