@@ -67,10 +67,9 @@ def signals(ctx: Context, text: str) -> list[float]:
     vectors = encoder.encode([text, *(p.text for p in papers)])
     semantic = float((vectors[1:] @ vectors[0]).max())
     wanted = terms(text)
-    weight = {t: background.idf(t) for t in wanted}
-    total = sum(weight.values()) or 1.0
-    covered = max(sum(weight[t] for t in wanted & terms(p.text)) / total for p in papers)
-    unknown = sum(w for t, w in weight.items() if not background.df.get(t)) / total
+    covered = max(background.coverage(wanted, terms(p.text)) for p in papers)
+    known = frozenset(t for t in wanted if background.df.get(t))
+    unknown = 1.0 - background.coverage(wanted, known)
     return [semantic, covered, unknown]
 
 

@@ -189,9 +189,9 @@ class Evidence(Model):
 
     `score` is the evidence strength the states are decided on (semantic and lexical
     similarity and claim-term coverage mixed); `semantic`, `lexical` and `coverage` are its
-    parts; `stance` is the judge's
-    reading of the sentence against the claim and `contradiction` its probability (rules
-    judge) or None (a model that answers with a label)."""
+    parts; `stance` is the judge's reading of the sentence against the claim (None when the
+    evidence was too weak to judge) and `contradiction` its probability (rules judge) or None
+    (a model that answers with a label)."""
 
     sentence: str
     paper_id: str
@@ -200,7 +200,7 @@ class Evidence(Model):
     semantic: float | None = None
     lexical: float = 0.0
     coverage: float = 0.0
-    stance: Stance = "supports"
+    stance: Stance | None = None
     contradiction: float | None = None
     judge: str = "rules"
     reason: str = ""

@@ -46,10 +46,13 @@ class _Base:
         raise NotImplementedError
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
-        """Indices and scores of the best `k` documents; ties keep corpus order."""
-        scores = self.scores(query)
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [(int(i), float(scores[i])) for i in order]
+        return _top(self.scores(query), k)
+
+
+def _top(scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+    """Indices and scores of the best `k` documents; ties keep corpus order."""
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [(int(i), float(scores[i])) for i in order]
 
 
 def _check(documents: int, found: int) -> None:
@@ -210,9 +213,7 @@ class HybridRanker:
         return 1.0 / (RRF_K + _ranks(lexical)) + 1.0 / (RRF_K + _ranks(dense))
 
     def top(self, query: str, k: int) -> list[tuple[int, float]]:
-        scores = self.scores(query)
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [(int(i), float(scores[i])) for i in order]
+        return _top(self.scores(query), k)
 
 
 RANKERS: dict[str, type[_Base]] = {"bm25": BM25Ranker, "tfidf": TfidfRanker, "dense": DenseIndex}

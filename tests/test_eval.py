@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -252,23 +253,25 @@ def test_bad_json_names_the_file_and_line(small: SplitFiles) -> None:
         load_split(small.corpus, small.claims, small.qrels)
 
 
-def test_missing_field_names_the_file_line_and_field(small: SplitFiles) -> None:
+def _edit_claim(small: SplitFiles, index: int, change: Callable[[dict[str, Any]], object]) -> None:
+    """Apply `change` to the claim record on line `index + 1` of the claims file."""
     lines = _lines(small.claims)
-    record = json.loads(lines[1])
-    del record["claim"]
-    lines[1] = json.dumps(record) + "\n"
+    record = json.loads(lines[index])
+    change(record)
+    lines[index] = json.dumps(record) + "\n"
     small.claims.write_text("".join(lines), encoding="utf-8")
+
+
+def test_missing_field_names_the_file_line_and_field(small: SplitFiles) -> None:
+    _edit_claim(small, 1, lambda record: record.pop("claim"))
     with pytest.raises(EvalInputError) as caught:
         load_split(small.corpus, small.claims, small.qrels)
     assert str(caught.value).startswith(f"{small.claims}:2: field 'claim' must be str")
 
 
 def test_unknown_doc_in_evidence_is_named(small: SplitFiles) -> None:
-    lines = _lines(small.claims)
-    record = json.loads(lines[0])
-    record["evidence"] = {"424242": [{"sentences": [0], "label": "SUPPORT"}]}
-    lines[0] = json.dumps(record) + "\n"
-    small.claims.write_text("".join(lines), encoding="utf-8")
+    unknown = {"424242": [{"sentences": [0], "label": "SUPPORT"}]}
+    _edit_claim(small, 0, lambda record: record.update(evidence=unknown))
     with pytest.raises(EvalInputError, match=rf"^{small.claims}:1: .*unknown doc 424242"):
         load_split(small.corpus, small.claims, small.qrels)
 
@@ -307,11 +310,8 @@ def test_malformed_files_are_named(small: SplitFiles, which: str, text: str, mes
 
 
 def test_mixed_labels_for_one_doc_are_rejected(small: SplitFiles) -> None:
-    lines = _lines(small.claims)
-    record = json.loads(lines[0])
-    record["evidence"]["1000"].append({"sentences": [1], "label": "CONTRADICT"})
-    lines[0] = json.dumps(record) + "\n"
-    small.claims.write_text("".join(lines), encoding="utf-8")
+    mixed = {"sentences": [1], "label": "CONTRADICT"}
+    _edit_claim(small, 0, lambda record: record["evidence"]["1000"].append(mixed))
     with pytest.raises(EvalInputError, match=rf"^{small.claims}:1: evidence for 1000 has labels"):
         load_split(small.corpus, small.claims, small.qrels)
 

@@ -59,7 +59,14 @@ def test_order_and_batching_do_not_change_vectors(monkeypatch: pytest.MonkeyPatc
     one_by_one = np.stack([encode_uncached([t])[0] for t in texts])
     monkeypatch.setattr(minilm, "BATCH", 2)
     ticks: list[int] = []
-    batched = encode_uncached(texts, progress=ticks.append)
+    real = minilm._encode_batch
+
+    def counted(batch: list[str]) -> np.ndarray:
+        ticks.append(len(batch))
+        return real(batch)
+
+    monkeypatch.setattr(minilm, "_encode_batch", counted)
+    batched = encode_uncached(texts)
     assert np.allclose(batched, one_by_one, atol=1e-4)
     assert ticks == [2, 2, 1]
 

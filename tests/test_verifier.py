@@ -174,11 +174,13 @@ def test_coverage_weighs_rare_terms_over_common_ones() -> None:
     assert background.size == 4
     assert background.idf("patient") < background.idf("aldh1") < background.idf("relaps")
     wanted = terms("ALDH1 expression predicts relapse in patients.")
-    specific = background.coverage(wanted, "High ALDH1 expression predicted early relapse.")
-    common = background.coverage(wanted, "Patients were treated in three hospitals.")
+    specific = background.coverage(wanted, terms("High ALDH1 expression predicted early relapse."))
+    common = background.coverage(wanted, terms("Patients were treated in three hospitals."))
     assert 0.0 < common < specific < 1.0
-    assert background.coverage(wanted, "ALDH1 expression predicts relapse in patients.") == 1.0
-    assert background.coverage(frozenset(), "anything at all") == 0.0
+    assert (
+        background.coverage(wanted, terms("ALDH1 expression predicts relapse in patients.")) == 1.0
+    )
+    assert background.coverage(frozenset(), terms("anything at all")) == 0.0
 
 
 # --- scoring --------------------------------------------------------------------------------

@@ -103,8 +103,8 @@ def _encode_batch(texts: list[str]) -> np.ndarray:
     return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
-def encode_uncached(texts: list[str], progress: Any = None) -> np.ndarray:
-    """Unit vectors for `texts`, batched by length (less padding); `progress(n)` per batch."""
+def encode_uncached(texts: list[str]) -> np.ndarray:
+    """Unit vectors for `texts`, batched by length (less padding)."""
     import numpy as np
 
     out = np.zeros((len(texts), DIMENSIONS), dtype=np.float32)
@@ -112,8 +112,6 @@ def encode_uncached(texts: list[str], progress: Any = None) -> np.ndarray:
     for start in range(0, len(order), BATCH):
         chunk = order[start : start + BATCH]
         out[chunk] = _encode_batch([texts[i] for i in chunk])
-        if progress is not None:
-            progress(len(chunk))
     return out
 
 
@@ -138,7 +136,7 @@ class VectorStore:
     def key(text: str) -> str:
         return hashlib.sha256(f"{MODEL}|{MAX_TOKENS}|f32|{text}".encode()).hexdigest()
 
-    def encode(self, texts: list[str], progress: Any = None) -> np.ndarray:
+    def encode(self, texts: list[str]) -> np.ndarray:
         """Unit vectors for `texts`, computing only those never encoded before."""
         import numpy as np
 
@@ -157,7 +155,7 @@ class VectorStore:
             missing = [k for k in dict.fromkeys(keys) if k not in found]
             if missing:
                 first = {k: t for k, t in zip(keys, texts, strict=True)}
-                vectors = encode_uncached([first[k] for k in missing], progress)
+                vectors = encode_uncached([first[k] for k in missing])
                 for k, vector in zip(missing, vectors, strict=True):
                     found[k] = vector
                     if disk is not None:
@@ -184,8 +182,8 @@ class MiniLmEmbedder:
     def describe(self) -> str:
         return f"{MODEL} ({DIMENSIONS}-d, int8 ONNX from {PACKAGE}, local)"
 
-    def encode(self, texts: list[str], progress: Any = None) -> np.ndarray:
-        return self.store.encode(texts, progress)
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return self.store.encode(texts)
 
     def similarity(self, query: str, texts: list[str]) -> list[float]:
         return self.similarity_matrix([query], texts)[0]

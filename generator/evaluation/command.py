@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     from ..settings import Settings
     from ..verifier.stance import StanceJudge
 
-EXIT_OK, EXIT_USAGE = 0, 2
 
 _ROWS = (
     ("ndcg_at_10", "retrieval nDCG@10 (claim → all abstracts)"),
@@ -100,6 +99,7 @@ def _table(report: dict[str, Any]) -> None:
 
 def run(args: Any, settings: Settings) -> int:
     """Body of `sovereign eval scifact`."""
+    from ..cli import EXIT_OK, EXIT_USAGE
     from .scifact import evaluate, fit_weights
 
     try:

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..verifier.scoring import Encoder
     from ..verifier.stance import StanceJudge, StanceVerdict
 
-VERSION = "3"
+VERSION = "4"
 MIN_WORDS = 4
 
 
@@ -90,7 +90,7 @@ def verify(
                 semantic=best.semantic,
                 lexical=best.lexical,
                 coverage=best.coverage,
-                stance=verdict.stance if verdict else "supports",
+                stance=verdict.stance if verdict else None,
                 contradiction=verdict.probability if verdict else None,
                 judge=verdict.judge if verdict else "",
                 reason=verdict.reason if verdict else "",

@@ -58,8 +58,7 @@ class TermWeights:
     def idf(self, term: str) -> float:
         return math.log((self.size + 1) / (self.df.get(term, 0) + 1)) + 1.0
 
-    def coverage(self, claim_terms: frozenset[str], sentence: str) -> float:
-        total = sum(self.idf(t) for t in claim_terms)
-        if not total:
-            return 0.0
-        return sum(self.idf(t) for t in claim_terms & terms(sentence)) / total
+    def coverage(self, wanted: frozenset[str], found: frozenset[str]) -> float:
+        """Share of the idf of the `wanted` terms (a claim's) that `found` (a text's) has."""
+        total = sum(self.idf(t) for t in wanted)
+        return sum(self.idf(t) for t in wanted & found) / total if total else 0.0

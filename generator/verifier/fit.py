@@ -98,9 +98,11 @@ def _mixes(semantic: bool) -> list[dict[str, float]]:
 
 
 def _auroc(labels: Sequence[bool], scores: Sequence[float]) -> float:
-    from sklearn.metrics import roc_auc_score
+    """AUROC, 0.5 (chance) when only one class is present, so it can rank candidates."""
+    from ..evaluation.metrics import auroc
 
-    return float(roc_auc_score(labels, scores)) if len(set(labels)) == 2 else 0.5
+    found = auroc(labels, scores)
+    return 0.5 if found is None else found
 
 
 def _choose_thresholds(

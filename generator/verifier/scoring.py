@@ -108,13 +108,9 @@ def similarities(
         vectors = encoder.encode([*claims, *sentences])
         semantic = np.clip(vectors[: len(claims)] @ vectors[len(claims) :].T, 0.0, 1.0)
     sentence_terms = [terms(s) for s in sentences]
-    coverage = np.zeros((len(claims), len(sentences)))
-    for row, claim in enumerate(claims):
-        wanted = terms(claim)
-        total = sum(background.idf(t) for t in wanted)
-        if total:
-            for col, found in enumerate(sentence_terms):
-                coverage[row, col] = sum(background.idf(t) for t in wanted & found) / total
+    coverage = np.array(
+        [[background.coverage(terms(c), found) for found in sentence_terms] for c in claims]
+    ).reshape(len(claims), len(sentences))
     return semantic, lexical, coverage
 
 
