@@ -14,8 +14,9 @@ papers the search keeps:
   unknown    the idf-weighted share of the question's terms that no corpus record contains
 It prints each signal's AUROC (on-topic vs off-topic), then leave-one-out accuracy of logistic
 models over combinations, their false alarms on on-topic questions and misses on off-topic
-ones at P(covered) 0.5, and the demo questions' P(covered) under each model. Nothing here is
-used by a build yet.
+ones at P(covered) 0.5, and the demo questions' P(covered) under each model. Last, for the
+on-topic questions, whether the primary paper the pipeline would pick (the best-ranked kept
+paper) is one of the papers the question's annotation names. Nothing here changes a build.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ SIGNALS = ("semantic", "terms", "unknown")
 MODELS = (("semantic",), ("terms",), ("semantic", "terms"), ("semantic", "terms", "unknown"))
 
 
-def signals(ctx: Context, text: str) -> list[float]:
-    """The three signals for one question, from the papers the product's search keeps."""
+def signals(ctx: Context, text: str, ranks: list[list[str]] | None = None) -> list[float]:
+    """The three signals for one question, from the papers the product's search keeps;
+    `ranks` collects the ids of those papers, best first (the primary is the first)."""
     settings = ctx.settings
     question = Question(slug="bench", question=text)
     queries = plan.plan(question, settings.plan, None)
@@ -61,6 +63,8 @@ def signals(ctx: Context, text: str) -> list[float]:
         )
     )
     papers = [r.paper for r in found.papers]
+    if ranks is not None:
+        ranks.append([p.id for p in papers])
     background = ctx.verify_background
     encoder = ctx.verify_encoder
     assert encoder is not None, "the default verify backend has a model"
@@ -71,6 +75,24 @@ def signals(ctx: Context, text: str) -> list[float]:
     known = frozenset(t for t in wanted if background.df.get(t))
     unknown = 1.0 - background.coverage(wanted, known)
     return [semantic, covered, unknown]
+
+
+def primary_report(items: list[dict], ranked: list[list[str]]) -> None:
+    """How often the primary paper (the best-ranked kept paper, what `select` takes when
+    nothing is pinned) is one the question's annotation names, and where the first such
+    paper ranks among those kept."""
+    first, reciprocal, kept = 0, 0.0, 0
+    for item, ids in zip(items, ranked, strict=True):
+        right = set(item["papers"])
+        at = next((i for i, paper in enumerate(ids, 1) if paper in right), None)
+        first += at == 1
+        kept += at is not None
+        reciprocal += 1 / at if at else 0.0
+    n = len(items)
+    print(
+        f"\nprimary paper on {n} on-topic questions: right {first} ({first / n:.0%}), "
+        f"a right paper kept {kept} ({kept / n:.0%}), MRR {reciprocal / n:.3f}"
+    )
 
 
 def main() -> int:
@@ -87,9 +109,10 @@ def main() -> int:
     data = yaml.safe_load(args.questions.read_text("utf-8"))
     ctx = Context(settings=Settings(), cache=StageCache(None))
     rows, labels, near = [], [], []
+    ranked: list[list[str]] = []
     for label, key in ((1, "on_topic"), (0, "off_topic")):
         for item in data[key]:
-            rows.append(signals(ctx, item["question"]))
+            rows.append(signals(ctx, item["question"], ranked if label else None))
             labels.append(label)
             near.append(bool(item.get("near")))
     demo = load_questions(REPO / "questions", REPO).questions
@@ -118,6 +141,7 @@ def main() -> int:
             f"{int((demo_p < 0.5).sum())} of {len(demo)}: "
             + ", ".join(f"{q.slug} {v:.2f}" for q, v in zip(demo, demo_p, strict=True) if v < 0.5)
         )
+    primary_report(data["on_topic"], ranked)
     if args.json:
         out = {"questions": rows, "labels": labels, "near": near, "demo": demo_rows.tolist()}
         args.json.write_text(json.dumps(out), "utf-8")
