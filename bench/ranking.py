@@ -1,10 +1,16 @@
-"""Which local ranker puts the pinned papers higher for their questions: BM25 or TF-IDF?
+"""Which local ranker puts the pinned papers higher, and how often is the primary paper right?
 
 Usage: .venv/bin/python bench/ranking.py [questions_dir]
 
 For every question file that pins a `paper`, ranks the whole bundled corpus for the question
 text with each ranker of the `local` source and prints the pinned paper's rank, then the
 mean rank and mean reciprocal rank per ranker.
+
+Then the primary-paper choice on questions whose right papers are known (the on-topic
+questions of bench/coverage_questions.yaml, the development set, and bench/coverage_holdout.yaml,
+held out): how often the select stage's choice is an annotated paper, by the search's best
+rank (the choice before issue 13) and by the relevance model. For the held-out set the model
+is refitted on the development set alone, so that figure is for questions it never saw.
 """
 
 from __future__ import annotations
@@ -43,5 +49,42 @@ def main(folder: Path) -> None:
         )
 
 
+def primary_choice() -> None:
+    """The primary paper's right-rate per question set, before and after the relevance model."""
+    from generator.cache import StageCache
+    from generator.corpus import load_corpus
+    from generator.evaluation import coverage
+    from generator.pipeline import Context
+    from generator.settings import Settings
+
+    bench = Path(__file__).resolve().parent
+    ctx = Context(settings=Settings(), cache=StageCache(None))
+    ids = {p.id for p in load_corpus()}
+    dev, held = (
+        coverage.measure_set(coverage.load_question_set(bench / name, ids), ctx)
+        for name in ("coverage_questions.yaml", "coverage_holdout.yaml")
+    )
+    features = coverage.features_for("minilm")
+    blind = coverage.fit_model(dev, features)
+    cols = coverage.columns(features)
+    print("\nprimary paper is an annotated one (on-topic questions)")
+    for name, measured, model in (("development", dev, None), ("held out", held, blind)):
+        on = sum(m.on_topic for m in measured)
+        before = coverage.search_rank_right(measured)
+        if model is None:
+            shipped = coverage.evaluate(measured, ctx.relevance.model)
+            after, note = shipped["primary_right"], "shipped model"
+        else:
+            report = coverage.outcomes(
+                measured, lambda m, fitted=model: fitted.probability(m.kept[:, cols]), 0.5
+            )
+            after, note = report["primary_right"], "model fitted on the development set only"
+        print(
+            f"{name:11} {on} questions: search rank {before} ({before / on:.0%}) → "
+            f"relevance model {after} ({after / on:.0%}), {note}"
+        )
+
+
 if __name__ == "__main__":
     main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("questions"))
+    primary_choice()

@@ -184,6 +184,8 @@ def _in_processes(
 def previous_drafts(root: Path, settings: Settings, slugs: set[str] | None = None) -> list[Draft]:
     """Drafts written by earlier builds (site and review area), read back from their JSON;
     only those named in `slugs` when it is given."""
+    from .render.markdown import JSON_EXTRAS
+
     found: dict[str, Draft] = {}
     review = root / settings.paths.review_dir
     folders = [review / "rejected", review, root / settings.paths.docs_dir / "drafts"]
@@ -193,7 +195,7 @@ def previous_drafts(root: Path, settings: Settings, slugs: set[str] | None = Non
                 continue
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
-                for key in ("schema", "content_hash", "standing"):
+                for key in JSON_EXTRAS:
                     data.pop(key, None)
                 found[path.stem] = Draft.model_validate(data)
             except (OSError, ValueError):

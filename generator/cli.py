@@ -648,8 +648,12 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     """Measure the product's retrieval and verification on a labelled benchmark split."""
-    from .evaluation.command import run
-
+    if args.benchmark == "coverage":
+        from .evaluation.coverage import run
+    elif args.benchmark == "tribunal":
+        from .evaluation.tribunal import run
+    else:
+        from .evaluation.command import run
     return run(args, _settings(args))
 
 
@@ -761,8 +765,11 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="print every setting, its value and what it does")
     p.set_defaults(func=cmd_config)
 
-    p = sub.add_parser("eval", help="measure retrieval and verification on a benchmark split")
-    p.add_argument("benchmark", choices=["scifact"], help="the split's format")
+    p = sub.add_parser("eval", help="measure the analysis on labelled benchmarks")
+    benchmarks = p.add_subparsers(dest="benchmark", required=True)
+    p = benchmarks.add_parser(
+        "scifact", help="retrieval and claim verification on a SciFact-format split"
+    )
     p.add_argument("--corpus", type=Path, required=True, help="corpus.jsonl (doc_id, title, …)")
     p.add_argument("--claims", type=Path, required=True, help="claims_*.jsonl with evidence")
     p.add_argument("--qrels", type=Path, required=True, help="qrels_*.tsv (query, doc, score)")
@@ -775,6 +782,44 @@ def parser() -> argparse.ArgumentParser:
         help="refit the verifier's weights on this split and write them to OUT "
         "(generator/verifier/weights.json is the shipped file)",
     )
+    p.set_defaults(func=cmd_eval)
+    p = benchmarks.add_parser(
+        "coverage",
+        help="does the draft know when the corpus does not cover a question, and pick a "
+        "paper that does",
+    )
+    p.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[Path("bench/coverage_questions.yaml"), Path("bench/coverage_holdout.yaml")],
+        help="question sets: on_topic (with the corpus papers that address each) and "
+        "off_topic (default: the two sets in bench/)",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument(
+        "--fit",
+        type=Path,
+        metavar="OUT",
+        help="refit the relevance model on this set and write it to OUT "
+        "(generator/verifier/relevance.json is the shipped file)",
+    )
+    p.set_defaults(func=cmd_eval)
+    p = benchmarks.add_parser(
+        "tribunal",
+        help="build drafts with planted defects and count how many the policy approves",
+    )
+    p.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[Path("bench/coverage_questions.yaml"), Path("bench/coverage_holdout.yaml")],
+        help="question sets the drafts are made from (default: the two sets in bench/)",
+    )
+    p.add_argument(
+        "--per-defect", type=int, default=5, help="drafts per defect and good drafts (default 5)"
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_eval)
     return main
 

@@ -24,7 +24,7 @@ from .standing import Standing, State
 if TYPE_CHECKING:
     from .models import Draft
 
-FORMAT = 2  # 2: claim states (supported, contradicted, …) instead of a verified count
+FORMAT = 3  # 3: the answer and coverage in each summary; 2: claim states, not a verified count
 FILE_NAME = "ledger.json"
 
 
@@ -46,6 +46,9 @@ class Summary(_Record):
     related: int
     no_evidence: int
     checked: int
+    answer: str  # the answer in a few words: "Yes (1 statement)", "Not covered"
+    answer_verdict: str
+    covered: bool  # whether the papers searched address the question at all
     reason: str
     ran_on: date
     sources: tuple[str, ...]
@@ -54,6 +57,7 @@ class Summary(_Record):
 
     @classmethod
     def of(cls, draft: Draft) -> Summary:
+        from .render.formats import answer_line
         from .render.narrative import is_live, models_used
 
         final = draft.final
@@ -70,6 +74,9 @@ class Summary(_Record):
             related=v.count("related"),
             no_evidence=v.count("no_evidence"),
             checked=len(v.checks),
+            answer=answer_line(draft.answer),
+            answer_verdict=draft.answer.verdict,
+            covered=draft.selection.coverage.covered,
             reason=draft.decision.reason,
             ran_on=draft.ran_on,
             sources=draft.provenance.sources,

@@ -134,11 +134,28 @@ class SearchResult(Model):
     failures: tuple[str, ...] = ()
 
 
+class Coverage(Model):
+    """Do the papers searched address the question at all? Judged on an absolute scale: the
+    best paper's calibrated P(addresses the question), never relative to other papers."""
+
+    covered: bool
+    probability: float
+    best_paper: str | None
+    papers: int
+    threshold: float
+    method: str
+
+
 class Selection(Model):
-    """Output of `select`: the primary paper and how well it matches the question."""
+    """Output of `select`: the primary paper and how well it matches the question.
+
+    `match` is the calibrated probability that the primary paper addresses the question;
+    `relevance` and `best_relevance` are the search ranker's scores, kept for reference."""
 
     primary: Paper
     pinned: bool
+    match: float
+    coverage: Coverage
     relevance: float
     best_relevance: float
     rank_in_retrieved: int | None
@@ -163,12 +180,14 @@ class Claim(Model):
 
 
 class Extraction(Model):
-    """Output of `extract`."""
+    """Output of `extract`. `dropped` holds a language model's claims that the primary
+    paper's abstract does not state or entail, refused by the claim gate."""
 
     claims: tuple[Claim, ...]
     sentences: int
     background_skipped: int
     method: str
+    dropped: tuple[str, ...] = ()
     failures: tuple[str, ...] = ()
 
 
@@ -246,6 +265,53 @@ class Verification(Model):
         return sum(c.state == state for c in self.checks)
 
 
+AnswerVerdict = Literal["yes", "no", "mixed", "answered", "not_answered", "not_covered"]
+StatementStance = Literal["supports", "contradicts", "unclear", "answers", "related"]
+
+# How each verdict reads on a page and on the index.
+VERDICT_LABELS: dict[str, str] = {
+    "yes": "Yes",
+    "no": "No",
+    "mixed": "Mixed",
+    "answered": "Answered in part",
+    "not_answered": "Not answered",
+    "not_covered": "Not covered",
+}
+
+
+class Statement(Model):
+    """A sentence of a retrieved paper that bears on the question, with its stance towards
+    the question's claim (yes/no questions) or whether it answers it (open questions).
+    `text` is a language model's wording of it, when one wrote the answer."""
+
+    sentence: str
+    paper_id: str
+    paper_title: str
+    stance: StatementStance
+    strength: float
+    reason: str = ""
+    text: str | None = None
+
+
+class Answer(Model):
+    """Output of `answer`: the direct answer to the question and the quoted statements behind
+    it. `hypothesis` is a yes/no question turned into the claim it asks about (None for an
+    open question); `dropped` counts a language model's statements refused by the quote gate."""
+
+    verdict: AnswerVerdict
+    summary: str
+    statements: tuple[Statement, ...]
+    hypothesis: str | None
+    papers: int
+    method: str
+    dropped: int = 0
+    failures: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        return VERDICT_LABELS[self.verdict]
+
+
 class Signal(Model):
     """A measured quantity a tribunal role scores from."""
 
@@ -263,12 +329,14 @@ Role = Literal["SKEPTIC", "VALIDATOR", "SYNTHESIZER"]
 
 
 class RoleReview(Model):
-    """One role's score (0–10) with the signals behind it."""
+    """One role's score (0–10) with the signals behind it; `judge` says who gave the score
+    (the rules rubric, or which language model), truthfully after a fallback."""
 
     role: Role
     score: float
     signals: tuple[Signal, ...]
     rationale: str
+    judge: str = ""
 
 
 class TribunalResult(Model):
@@ -284,11 +352,19 @@ class TribunalResult(Model):
     reject_below: float
 
 
+class Gate(Model):
+    """A condition under which no tribunal score may approve a draft, found true."""
+
+    name: str
+    detail: str
+
+
 class Decision(Model):
-    """Output of `decide`: the publication policy."""
+    """Output of `decide`: the publication policy, and the gates that forced escalation."""
 
     policy: Literal["AUTO_APPROVE", "ESCALATE_TO_OWNER"]
     reason: str
+    gates: tuple[Gate, ...] = ()
 
 
 class Round(Model):
@@ -297,6 +373,7 @@ class Round(Model):
     index: int
     search: SearchResult
     verification: Verification
+    answer: Answer
     tribunal: TribunalResult
     note: str = ""
 
@@ -344,6 +421,10 @@ class Draft(Model):
         return self.rounds[-1]
 
     @property
+    def answer(self) -> Answer:
+        return self.final.answer
+
+    @property
     def failures(self) -> list[str]:
         """Everything that failed while this draft was made, in pipeline order, once each."""
         found = [*self.plan.failures]
@@ -353,6 +434,7 @@ class Draft(Model):
                 for h in r.search.per_query
                 if h.error
             ]
-            found += [*r.search.failures, *r.verification.failures, *r.tribunal.failures]
+            found += [*r.search.failures, *r.verification.failures, *r.answer.failures]
+            found += r.tribunal.failures
         found += self.extraction.failures
         return list(dict.fromkeys(found))

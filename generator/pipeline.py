@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from . import __version__
 from .cache import StageCache, stage_key
 from .models import (
+    Answer,
     Decision,
     Draft,
     Extraction,
@@ -35,7 +36,7 @@ from .models import (
     Verification,
 )
 from .settings import Settings, corpus_path
-from .stages import decide, extract, plan, review, search, select, verify
+from .stages import answer, decide, extract, plan, review, search, select, verify
 
 if TYPE_CHECKING:
     from .embedders import Embedder
@@ -44,8 +45,11 @@ if TYPE_CHECKING:
     from .sources import Source
     from .tribunal import Tribunal
     from .verifier.coverage import TermWeights
+    from .verifier.grounding import Grounder
+    from .verifier.relevance import Relevance
     from .verifier.scoring import Encoder
     from .verifier.stance import StanceJudge
+    from .verifier.weights import BackendWeights
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -132,16 +136,40 @@ class Context:
         return TermWeights(p.text for p in load_corpus(corpus_path(self.settings)))
 
     @cached_property
+    def relevance(self) -> Relevance:
+        """Calibrated P(a paper addresses the question), for the verify backend in use."""
+        from .verifier.relevance import Relevance, load_relevance
+
+        return Relevance(
+            load_relevance(self.settings.verify.backend),
+            self.verify_encoder,
+            self.verify_background,
+        )
+
+    @cached_property
+    def verify_weights(self) -> BackendWeights:
+        from .verifier import load_weights
+
+        return load_weights().for_backend(self.settings.verify.backend)
+
+    @cached_property
+    def grounder(self) -> Grounder:
+        """The gate for what a language model writes: the verifier with the rules judge."""
+        from .verifier.grounding import Grounder
+        from .verifier.stance import RulesStanceJudge
+
+        rules = RulesStanceJudge(self.verify_weights, self.verify_encoder)
+        return Grounder(self.verify_weights, self.verify_encoder, self.verify_background, rules)
+
+    @cached_property
     def stance_judge(self) -> StanceJudge:
         if self.settings.stance_judge() == "llm" and self.llm is not None:
             from .llm.stance import LlmStanceJudge
 
             return LlmStanceJudge(self.llm)
-        from .verifier import load_weights
         from .verifier.stance import RulesStanceJudge
 
-        weights = load_weights().for_backend(self.settings.verify.backend)
-        return RulesStanceJudge(weights, self.verify_encoder)
+        return RulesStanceJudge(self.verify_weights, self.verify_encoder)
 
     @cached_property
     def llm(self) -> LlmClient | None:
@@ -164,8 +192,13 @@ class Context:
         llm = self.llm
         if stage == "plan" and s.plan.backend == "llm" and llm:
             return f"{llm.describe()} {llm.prompt_version('plan')}"
-        if stage == "extract" and s.extract.backend == "llm" and llm:
-            return f"{llm.describe()} {llm.prompt_version('extract')}"
+        if stage == "extract":
+            from .verifier.roles import roles_digest
+
+            roles = f"roles {roles_digest()}"
+            if s.extract.backend == "llm" and llm:
+                return f"{llm.describe()} {llm.prompt_version('extract')} {roles}"
+            return roles
         if stage == "search" and s.embedder.backend != "tfidf":
             return self.embedder.describe()
         if stage == "verify":
@@ -175,6 +208,12 @@ class Context:
             if judge == "llm" and llm:
                 judge = f"{llm.describe()} {llm.prompt_version('stance')}"
             return f"{s.verify.backend} weights {weights_digest()} stance {judge}"
+        if stage == "answer" and s.answer.backend == "llm" and llm:
+            return f"{llm.describe()} {llm.prompt_version('answer')}"
+        if stage == "select":
+            from .verifier.relevance import relevance_digest
+
+            return f"{s.verify.backend} relevance {relevance_digest()}"
         if stage == "review":
             return self.tribunal.describe()
         return "offline"
@@ -268,7 +307,8 @@ def code_digest() -> str:
     of the whole-draft cache key."""
     here = Path(__file__).parent
     digest = hashlib.sha256(__version__.encode())
-    for path in sorted([*here.rglob("*.py"), here / "verifier" / "weights.json"]):
+    fitted = [here / "verifier" / name for name in ("weights.json", "relevance.json", "roles.json")]
+    for path in sorted([*here.rglob("*.py"), *fitted]):
         if "render" not in path.parts:
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -349,6 +389,7 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
             "paper": question.paper,
             "search": first,
             "sources": fingerprints,
+            "relevance": ctx.backend("select"),
         },
         s.select,
         Selection,
@@ -361,7 +402,10 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
         {**s.extract.model_dump(), "backend": ctx.backend("extract")},
         Extraction,
         lambda: extract.extract(
-            selection.primary, s.extract, ctx.llm if s.extract.backend == "llm" else None
+            selection.primary,
+            s.extract,
+            ctx.llm if s.extract.backend == "llm" else None,
+            ctx.grounder,
         ),
     )
 
@@ -384,6 +428,32 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
                 ctx.verify_background,
             ),
         )
+        if selection.primary.id not in {p.id for p in papers}:
+            papers = [*papers, selection.primary]
+        the_answer = run.stage(
+            f"answer{suffix}",
+            answer.VERSION,
+            {"question": question.question, "papers": papers, "coverage": selection.coverage},
+            {
+                "verify": ctx.backend("verify"),
+                "relevance": ctx.backend("select"),
+                "answer": ctx.backend("answer"),
+            },
+            Answer,
+            lambda: answer.answer(
+                question.question,
+                papers,
+                selection.coverage,
+                ctx.relevance,
+                ctx.verify_weights,
+                ctx.verify_encoder,
+                ctx.verify_background,
+                ctx.stance_judge,
+                s.verify.backend,
+                ctx.llm if s.answer.backend == "llm" else None,
+                ctx.grounder,
+            ),
+        )
         tribunal = run.stage(
             f"review{suffix}",
             review.VERSION,
@@ -393,20 +463,26 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
                 "extraction": extraction,
                 "search": result,
                 "verification": verification,
+                "answer": the_answer,
                 "tribunal": ctx.backend("review"),
             },
             s.review.model_dump(exclude={"max_revisions", "revision_keep"}),
             TribunalResult,
             lambda: review.review(
                 index,
-                review.measure(selection, extraction, result, verification),
+                review.measure(selection, extraction, result, verification, the_answer),
                 ctx.tribunal,
                 s.review,
                 _brief(question, selection.primary, verification),
             ),
         )
         return Round(
-            index=index, search=result, verification=verification, tribunal=tribunal, note=note
+            index=index,
+            search=result,
+            verification=verification,
+            answer=the_answer,
+            tribunal=tribunal,
+            note=note,
         )
 
     rounds = [do_round(0, first, "")]
@@ -452,12 +528,22 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
         {
             "tribunal": final.tribunal,
             "selection": selection,
+            "extraction": extraction,
             "verification": final.verification,
+            "answer": final.answer,
             "failures": failures,
         },
         s.policy,
         Decision,
-        lambda: decide.decide(final.tribunal, selection, final.verification, s.policy, failures),
+        lambda: decide.decide(
+            final.tribunal,
+            selection,
+            extraction,
+            final.verification,
+            final.answer,
+            s.policy,
+            failures,
+        ),
     )
     draft = partial_draft.model_copy(
         update={
@@ -534,6 +620,7 @@ def _select(question: Question, result: SearchResult, ctx: Context) -> Selection
             load_corpus(corpus_path(ctx.settings)),
             corpus_rank,
             embedder,
+            ctx.relevance,
             ctx.settings.select,
         )
 

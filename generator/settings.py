@@ -84,6 +84,15 @@ class ExtractSettings(Section):
     )
 
 
+class AnswerSettings(Section):
+    backend: Literal["extractive", "llm"] = Field(
+        "extractive",
+        description="How the Answer's statements are written: extractive (quoted sentences, "
+        "offline) or llm (the model's words, each kept only when the sentence it cites "
+        "states it).",
+    )
+
+
 class VerifySettings(Section):
     backend: Literal["minilm", "tfidf"] = Field(
         "minilm",
@@ -213,6 +222,7 @@ class Settings(Section):
     embedder: EmbedderSettings = EmbedderSettings()
     extract: ExtractSettings = ExtractSettings()
     verify: VerifySettings = VerifySettings()
+    answer: AnswerSettings = AnswerSettings()
     review: ReviewSettings = ReviewSettings()
     policy: PolicySettings = PolicySettings()
     shards: ShardSettings = ShardSettings()
@@ -226,6 +236,7 @@ class Settings(Section):
                 "search": self.search.model_copy(update={"sources": ("local",)}),
                 "embedder": EmbedderSettings(),
                 "extract": self.extract.model_copy(update={"backend": "rules"}),
+                "answer": AnswerSettings(),
                 "review": self.review.model_copy(update={"backend": "rules"}),
                 "verify": self.verify.model_copy(
                     update={"stance": "auto" if self.verify.stance == "llm" else self.verify.stance}
@@ -239,7 +250,8 @@ class Settings(Section):
         if self.embedder.backend == "nim":
             used.append("nim")
         if (
-            "llm" in (self.plan.backend, self.extract.backend, self.review.backend)
+            "llm"
+            in (self.plan.backend, self.extract.backend, self.answer.backend, self.review.backend)
             or self.verify.stance == "llm"
         ):
             used.append("llm")

@@ -10,10 +10,10 @@ file://).
 Each payload that runs sets the title or logs PWNED, opens a dialog, or loads a URL off the
 test host, so for each page: the title and the console never show PWNED, no dialog opens, no
 request leaves 127.0.0.1, no `javascript:` link and no PWNED event handler is in the DOM, and
-every table row has as many cells as its header. The links of the claims table and of the
-references are clicked: each is an anchor of the page, or http(s) (the browser's request for it
-is recorded and aborted: nothing reaches the network). The theme's search results and the index
-opened from file:// are checked the same way.
+every table row has as many cells as its header. The links of the answer's and the claims'
+tables and of the references are clicked: each is an anchor of the page, or http(s) (the
+browser's request for it is recorded and aborted: nothing reaches the network). The theme's
+search results and the index opened from file:// are checked the same way.
 
 The browser is the system's (`/usr/bin/chromium`; `./run test` installs it with apt), never
 one downloaded by `playwright install`. A missing browser fails these tests, not skips them.
@@ -282,7 +282,8 @@ SCAN_JS = r"""
 }
 """
 
-# Mark the links of the claims table and of the references (data-sv-link=i); their hrefs.
+# Mark the links of the answer's and the claims' tables and of the references
+# (data-sv-link=i); their hrefs.
 LINKS_JS = r"""
 () => {
   const section = (id) => {
@@ -294,12 +295,14 @@ LINKS_JS = r"""
   };
   const links = [];
   const claims = section("5-extracted-claims").flatMap(el => [...el.querySelectorAll("table")]);
+  const answer = section("answer").flatMap(el => [...el.querySelectorAll("table")]);
   const refs = section("references");
-  for (const a of [...claims, ...refs].flatMap(el => [...el.querySelectorAll("a[href]")])) {
+  const linked = [...answer, ...claims, ...refs];
+  for (const a of linked.flatMap(el => [...el.querySelectorAll("a[href]")])) {
     a.setAttribute("data-sv-link", String(links.length));
     links.push(a.getAttribute("href"));
   }
-  const widths = claims.map(t => [...t.rows].map(r => r.cells.length));
+  const widths = [...answer, ...claims].map(t => [...t.rows].map(r => r.cells.length));
   return {links, widths, claimTables: claims.length, references: refs.length};
 }
 """

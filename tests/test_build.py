@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +41,10 @@ def test_build_writes_site_and_review_area(project: Path, capsys) -> None:
 
 
 def test_approved_drafts_are_published_and_escalated_are_not(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p", settings=LOW_BAR)
+    # A lower bar publishes only a draft no gate stops (a supported claim, a covered question);
+    # the mismatched pairing is escalated whatever its score.
+    questions = ["fine-grained-moe-scaling-laws.yaml", "anyexperts-scaling-routing-signatures.yaml"]
+    project = make_project(tmp_path / "p", questions=questions, settings=LOW_BAR)
     assert _build(project) == 0
     drafts = _drafts(project / "site_src" / "drafts")
     review = _drafts(project / "review")
@@ -83,6 +87,7 @@ def test_page_anatomy(project: Path) -> None:
     md = (project / "site_src" / "drafts" / "anyexperts-representational-collapse.md").read_text()
     headings = [line for line in md.splitlines() if line.startswith("## ")]
     assert headings == [
+        "## Answer",
         "## Abstract",
         "## 1 Introduction",
         "## 2 Methodology",
@@ -101,6 +106,29 @@ def test_page_anatomy(project: Path) -> None:
     # the abstract is whole, not cut mid-word
     abstract = data["selection"]["primary"]["abstract"]
     assert abstract.endswith(".") and len(abstract) > 1000
+
+
+def test_index_flags_the_questions_the_papers_do_not_cover(tmp_path: Path) -> None:
+    off_topic = "smoe-routing-zero-shot-generalization"
+    project = make_project(
+        tmp_path / "p", questions=["moe-serving-offloading.yaml", f"{off_topic}.yaml"]
+    )
+    assert _build(project, "--preview") == 0
+    drafts = {**_drafts(project / "site_src" / "drafts"), **_drafts(project / "review")}
+    covered = {slug: d["selection"]["coverage"]["covered"] for slug, d in drafts.items()}
+    assert covered == {"moe-serving-offloading": True, off_topic: False}
+    index = html.unescape((project / "site" / "index.html").read_text())
+    rows = {
+        slug: index.split(f'href="drafts/{slug}.html"', 1)[0].rsplit("<tr>", 1)[1]
+        for slug in covered
+    }
+    assert "not covered" in rows[off_topic] and "<strong>not covered</strong>" in rows[off_topic]
+    assert "not covered" not in rows["moe-serving-offloading"].lower()
+    assert drafts[off_topic]["answer"]["verdict"] == "not_covered"
+    # the draft page opens with its answer: the first section after the status line
+    page = (project / "site" / "drafts" / f"{off_topic}.html").read_text()
+    assert re.findall(r'<h2 id="([^"]+)"', page)[:2] == ["answer", "abstract"]
+    assert "Not covered by the papers searched" in page.split('<h2 id="abstract"', 1)[0]
 
 
 def test_broken_question_is_reported_and_others_still_build(project: Path, capsys) -> None:

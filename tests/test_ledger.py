@@ -13,7 +13,7 @@ import generator.render.markdown
 import generator.render.pdf
 from generator import publish
 from generator.cli import main
-from generator.ledger import FILE_NAME, Ledger
+from generator.ledger import FILE_NAME, FORMAT, Ledger, Summary
 from generator.questions import load_questions
 
 LEDGER = Path(".cache/sovereign") / FILE_NAME
@@ -109,6 +109,14 @@ def test_ledger_of_other_code_is_not_trusted(tmp_path: Path) -> None:
     ledger.write(tmp_path)
     assert Ledger.read(tmp_path, "a").lists == "x"
     assert Ledger.read(tmp_path, "b").lists == ""
+
+
+def test_ledger_from_before_answers_is_read_again(tmp_path: Path) -> None:
+    # Its summaries lack the answer and the coverage the index shows: not to be trusted.
+    assert {"answer", "answer_verdict", "covered"} <= set(Summary.model_fields)
+    old = {**json.loads(Ledger(code="a", lists="x").model_dump_json()), "format": FORMAT - 1}
+    (tmp_path / FILE_NAME).write_text(json.dumps(old))
+    assert Ledger.read(tmp_path, "a").lists == ""
 
 
 def test_owner_decision_reaches_page_without_recomputing(project: Path, capsys) -> None:

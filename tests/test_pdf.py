@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from generator.models import (
     OwnerReview,
     Question,
     RankedPaper,
+    Statement,
 )
 from generator.pipeline import Context, run_question
 from generator.render import _pdf_engine
@@ -45,6 +47,7 @@ QUESTION = (
     "To what extent does AnyExperts' dynamic expert allocation mitigate representational collapse?"
 )
 CLAIMS_HEADER = "# Claim State Conf. Evidence (best sentence) Paper TF-IDF (seeds)"
+RUNNING_HEAD = "SOVEREIGN Research Kernel Autonomous draft for owner review"
 
 
 def squash(text: str) -> str:
@@ -62,6 +65,20 @@ class Pdf:
     @property
     def text(self) -> str:
         return "\n".join(self.pages)
+
+    @property
+    def body(self) -> str:
+        """The text without each page's running header and footer (margin boxes, which pypdf
+        reads after the page's content): a paragraph across a page break reads whole."""
+        kept = []
+        for page in self.pages:
+            lines = page.splitlines()
+            while lines and (
+                lines[-1] == RUNNING_HEAD or re.search(r"Page \d+ of \d+$", lines[-1])
+            ):
+                lines.pop()
+            kept.append("\n".join(lines))
+        return "\n".join(kept)
 
 
 def read_pdf(path: Path) -> Pdf:
@@ -133,7 +150,7 @@ def with_checks(draft: Draft, checks: list[ClaimCheck]) -> Draft:
 
 
 def test_pdf_holds_the_draft(draft: Draft, rendered: Rendered) -> None:
-    text = squash(rendered.pdf.text)
+    text = squash(rendered.pdf.body)
     final = draft.final
     assert squash(QUESTION) in text
     assert squash(f"{final.tribunal.verdict} {final.tribunal.score:.1f}/10") in text
@@ -158,9 +175,12 @@ def test_pdf_holds_the_draft(draft: Draft, rendered: Rendered) -> None:
     # The site page's sections, in the same order.
     at = 0
     for heading in (
+        "Answer",  # the cover's fact, then the section: right after the cover
+        "Answer",
         "Abstract",
         "1 Introduction",
-        "Question–paper match",
+        "The primary paper addresses the question with probability",
+        "Coverage: the best of the",
         "2 Methodology",
         "3 Results",
         "4 Uncertainties",
@@ -173,7 +193,13 @@ def test_pdf_holds_the_draft(draft: Draft, rendered: Rendered) -> None:
     ):
         found = text.find(squash(heading), at)
         assert found >= 0, f"{heading!r} missing or out of order"
-        at = found
+        at = found + 1
+    # The answer: its summary on the cover and in its section, every statement quoted.
+    answer = draft.answer
+    assert text.count(squash(answer.summary)) >= 2
+    assert squash(f"Answer {answer.summary}") in cover
+    for st in answer.statements:
+        assert squash(st.sentence) in text, st.sentence
     # Methodology and uncertainties are the generated text, every role and signal shown.
     from generator.render.narrative import methodology, uncertainties
 
@@ -182,6 +208,7 @@ def test_pdf_holds_the_draft(draft: Draft, rendered: Rendered) -> None:
     for r in draft.rounds:
         for role in r.tribunal.roles:
             assert squash(role.rationale) in text
+            assert squash(f"{role.role} {role.score:.1f} {role.judge}") in text
             for signal in role.signals:
                 assert squash(f"{signal.name} {signal.detail}") in text
 
@@ -270,6 +297,7 @@ def test_links_are_clickable(draft: Draft, rendered: Rendered) -> None:
     wanted = {
         f"ref-{refs[c.evidence.paper_id]}" for c in draft.final.verification.checks if c.evidence
     }
+    wanted |= {f"ref-{refs[st.paper_id]}" for st in draft.answer.statements}
     assert wanted and wanted <= set(rendered.pdf.dests)
     reader = pypdf.PdfReader(rendered.pdf.path)
     assert wanted <= set(reader.named_destinations)
@@ -364,6 +392,22 @@ def test_hostile_text_stays_text(draft: Draft, httpserver: HTTPServer, tmp_path:
     )
     hostile = with_checks(draft, checks)
     final = hostile.final
+    said = Statement(
+        sentence=payload,
+        paper_id=evil_js.id,
+        paper_title=evil_js.title,
+        stance="supports",
+        strength=0.6,
+        reason=f"llm: {payload}",
+        text=f"Wording {payload}",
+    )
+    final = final.model_copy(
+        update={
+            "answer": final.answer.model_copy(
+                update={"verdict": "yes", "statements": (said,), "hypothesis": payload}
+            )
+        }
+    )
     search = final.search.model_copy(
         update={
             "papers": (
@@ -389,7 +433,8 @@ def test_hostile_text_stays_text(draft: Draft, httpserver: HTTPServer, tmp_path:
     text = squash(pdf.text)
     assert "root:x:0:0" not in pdf.text
     assert squash(payload) in text, "the payload should show as literal text"
-    assert text.count(squash(payload)) >= 2  # abstract and evidence
+    # abstract, evidence, and the statement's sentence, wording, reason and hypothesis
+    assert text.count(squash(payload)) >= 6
     assert squash('<a href="javascript:alert(1)">click me</a>') in text
     assert pdf.uris
     for uri in pdf.uris:

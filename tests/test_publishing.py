@@ -91,6 +91,11 @@ def test_pr_check_summarises_only_the_changed_question(pr_repo: Path, tmp_path: 
     assert "## Sovereign: 1 changed question" in text
     assert "questions/fine-grained-moe-scaling-laws.yaml" in text
     assert re.search(r"\*\*(APPROVE|REVISE|REJECT) \d+\.\d/10\*\*", text)
+    assert re.search(
+        r"^\*\*Answer: (Yes|No|Mixed|Answered in part|Not answered|Not covered)[^*]*\*\* — ",
+        text,
+        re.M,
+    )
     assert "| # | Claim | State | Confidence | Evidence paper | TF-IDF (seeds) |" in text
     assert re.search(
         r"\d+ claims? extracted: \d+ supported, \d+ contradicted, \d+ related only, "

@@ -13,11 +13,14 @@ import pytest
 
 from generator.ledger import Summary
 from generator.models import (
+    Answer,
     Claim,
     ClaimCheck,
+    Coverage,
     Draft,
     Evidence,
     Extraction,
+    Gate,
     Paper,
     Plan,
     Provenance,
@@ -27,6 +30,7 @@ from generator.models import (
     Round,
     SearchResult,
     Selection,
+    Statement,
     Verification,
 )
 from generator.render import escape
@@ -38,7 +42,7 @@ from generator.render.markdown import (
     render_json,
     render_review_queue,
 )
-from generator.render.narrative import build_mode, methodology, models_used
+from generator.render.narrative import build_mode, methodology, models_used, uncertainties
 from generator.render.pdf import draft_html
 from generator.settings import PolicySettings, ReviewSettings
 from generator.stages.decide import decide
@@ -130,13 +134,56 @@ def four_checks() -> list[ClaimCheck]:
     ]
 
 
+def statement(n: int, stance: str, paper_id: str = "2401.00002", **more: str) -> Statement:
+    return Statement(
+        sentence=f"Sentence {n} of the paper finds effects.",
+        paper_id=paper_id,
+        paper_title="Other paper",
+        stance=stance,  # type: ignore[arg-type]
+        strength=0.6,
+        **more,  # type: ignore[arg-type]
+    )
+
+
+YES = Answer(
+    verdict="yes",
+    summary="Yes: 1 statement from 1 paper support it; none contradicts it.",
+    statements=(
+        statement(1, "supports", reason="rules: agrees, P(contradiction) 0.05"),
+        statement(2, "related", paper_id="2401.00001"),
+    ),
+    hypothesis="Effects hold",
+    papers=2,
+    method="extractive: a test answer",
+)
+
+
+def not_covered_answer() -> Answer:
+    return Answer(
+        verdict="not_covered",
+        summary="Not covered by the 2 papers searched: none addresses the question (the "
+        "closest, 2401.00001, addresses it with probability 0.12; a paper counts at ≥ 0.5).",
+        statements=(),
+        hypothesis="Effects hold",
+        papers=2,
+        method="extractive: a test answer",
+    )
+
+
 def make_draft(
     checks: list[ClaimCheck],
     stance_method: str = "rules: a fitted logistic model over cues",
     calibration: str = "confidence = share of labelled pairs at this strength with evidence",
+    *,
+    answer: Answer = YES,
+    covered: bool = True,
+    dropped: tuple[str, ...] = (),
 ) -> Draft:
-    """A whole draft built by hand around `checks`, scored by the real rules tribunal."""
-    primary = Paper(id="2401.00001", title="Primary paper", abstract="We find effects.")
+    """A whole draft built by hand around `checks` and `answer`, scored by the real rules
+    tribunal and decided by the real gates."""
+    primary = Paper(
+        id="2401.00001", title="Primary paper", abstract="We find effects in every setting."
+    )
     other = Paper(id="2401.00002", title="Other paper", abstract="Effects were found.")
     search = SearchResult(
         papers=(RankedPaper(paper=primary, relevance=0.5), RankedPaper(paper=other, relevance=0.4)),
@@ -147,9 +194,19 @@ def make_draft(
         sources=("local",),
         relevance_model="TF-IDF word 1–2-gram cosine",
     )
+    coverage = Coverage(
+        covered=covered,
+        probability=0.97 if covered else 0.12,
+        best_paper=primary.id,
+        papers=2,
+        threshold=0.5,
+        method="P(paper addresses the question): a test model",
+    )
     selection = Selection(
         primary=primary,
         pinned=True,
+        match=0.95 if covered else 0.12,
+        coverage=coverage,
         relevance=0.5,
         best_relevance=0.5,
         rank_in_retrieved=1,
@@ -160,6 +217,7 @@ def make_draft(
         sentences=len(checks),
         background_skipped=0,
         method="cue-phrase rules",
+        dropped=dropped,
     )
     verification = Verification(
         checks=tuple(checks),
@@ -171,17 +229,20 @@ def make_draft(
         stance_method=stance_method,
         calibration=calibration,
     )
-    signals = measure(selection, extraction, search, verification)
+    signals = measure(selection, extraction, search, verification, answer)
     brief = Brief(question="Do effects hold?", paper_title=primary.title, checks=tuple(checks))
     tribunal = review(0, signals, RulesTribunal(), ReviewSettings(), brief)
+    round_ = Round(
+        index=0, search=search, verification=verification, answer=answer, tribunal=tribunal
+    )
     return Draft(
         slug="t",
         question=Question(slug="t", question="Do effects hold?", path="questions/t.yaml"),
         plan=Plan(queries=("effects",), origin="keyphrases"),
         selection=selection,
         extraction=extraction,
-        rounds=(Round(index=0, search=search, verification=verification, tribunal=tribunal),),
-        decision=decide(tribunal, selection, verification, PolicySettings()),
+        rounds=(round_,),
+        decision=decide(tribunal, selection, extraction, verification, answer, PolicySettings()),
         ran_on=date(2026, 1, 2),
         provenance=Provenance(
             generator_version="0",
@@ -340,7 +401,7 @@ def test_index_and_review_rows_count_states() -> None:
     entry = SimpleNamespace(summary=Summary.of(draft), standing=standing(draft))
     counts = "4 claims: 1 supported, 1 contradicted, 1 related only, 1 without evidence"
     index = render_index([entry], [], preview=False, title="Drafts")
-    assert "| Draft | Verdict | Score | Claims | Approved by | Date | Tags |" in index
+    assert "| Draft | Answer | Verdict | Score | Claims | Approved by | Date | Tags |" in index
     assert counts in index
     queue = render_index([], [entry], preview=False, title="Drafts")
     assert counts not in queue  # the flagged list shows the reason instead
@@ -372,3 +433,358 @@ def test_stale_decision_names_the_change_in_supported_and_contradicted_claims() 
         changes_between(judged, current)
     )
     assert not any("verification" in c for c in changes_between(current, current))
+
+
+# --- the answer, coverage, gates and who judged -------------------------------------------
+
+
+def section(page: str, heading: str) -> str:
+    """The body of a page's `## heading` section, up to the next `## ` heading."""
+    return page.split(f"\n## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The cells of the first Markdown table in `text`, header first (separator dropped)."""
+    block = []
+    for line in text[text.index("\n|") + 1 :].splitlines():
+        if not line.startswith("|"):
+            break
+        block.append(line)
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in block]
+    return [cells[0], *cells[2:]]
+
+
+def test_answer_section_comes_right_after_the_status_line_on_the_page() -> None:
+    draft = make_draft(four_checks())
+    page = render_draft(draft, standing(draft))
+    after_status = page.split('<div class="sv-status', 1)[1].split("</div>", 1)[1]
+    headings = [line for line in after_status.splitlines() if line.startswith("## ")]
+    assert headings[:2] == ["## Answer", "## Abstract"]
+    answer = html.unescape(section(page, "Answer"))
+    assert "**Yes**: 1 statement from 1 paper support it; none contradicts it." in answer
+    assert "Read as the claim: “Effects hold”" in answer
+    header, *rows = table_rows(section(page, "Answer"))
+    assert header == ["#", "Statement (quoted from the paper)", "Stance", "Judge's reason", "Paper"]
+    assert [html.unescape(r[2]) for r in rows] == [
+        "✓ supports",
+        "~ related only (proposes or describes)",
+    ]
+    assert [html.unescape(r[3]) for r in rows] == ["rules: agrees, P(contradiction) 0.05", "—"]
+    # each statement's paper: its numbered reference, then its arXiv link
+    assert rows[0][4] == "[[2]](#ref-2) [arXiv&#58;2401.00002](https://arxiv.org/abs/2401.00002)"
+    assert rows[1][4] == "[[1]](#ref-1) [arXiv&#58;2401.00001](https://arxiv.org/abs/2401.00001)"
+    assert '<a id="ref-2"></a>' in page
+    note = answer.strip().splitlines()[-1]
+    assert "✓ supports = " in note and "~ related only (proposes or describes) = " in note
+    assert "✗ contradicts" not in note  # only the stances the table shows are explained
+    assert "dropped" not in answer
+
+
+def test_answer_section_comes_right_after_the_cover_in_the_pdf() -> None:
+    draft = make_draft(four_checks())
+    doc = draft_html(draft, standing(draft))
+    sections = re.findall(r'<section id="([a-z-]+)">', doc)
+    assert sections[:3] == ["answer", "abstract", "introduction"]
+    assert doc.index("</header>") < doc.index('<section id="answer">')
+    facts = doc.split('<table class="facts">', 1)[1].split("</table>", 1)[0]
+    assert re.search(
+        r"<th>Answer</th><td[^>]*><strong>Yes</strong>: 1 statement from 1 paper", facts
+    )
+    body = doc.split('<section id="answer">', 1)[1].split("</section>", 1)[0]
+    assert "<strong>Yes</strong>: 1 statement from 1 paper support it" in body
+    assert "Read as the claim: “Effects hold”" in html.unescape(body)
+    stances = re.findall(r'<td class="a-stance"><span class="mark">(.)</span> ([^<]+)</td>', body)
+    assert stances == [("✓", "supports"), ("~", "related only (proposes or describes)")]
+    assert '<a href="#ref-2">[2]</a>' in body and "https://arxiv.org/abs/2401.00002" in body
+
+
+def test_open_question_answer_and_dropped_statements() -> None:
+    answer = YES.model_copy(
+        update={
+            "verdict": "answered",
+            "summary": "Answered in part: 1 statement from 1 paper bear directly on the question.",
+            "statements": (statement(1, "answers", text="The model's wording."),),
+            "hypothesis": None,
+            "dropped": 2,
+        }
+    )
+    draft = make_draft(four_checks(), answer=answer)
+    page = html.unescape(section(render_draft(draft, standing(draft)), "Answer"))
+    assert "**Answered in part**: 1 statement" in page
+    assert "Read as the claim" not in page  # an open question is not read as a claim
+    assert "| The model's wording.<br>quoting: “Sentence 1 of the paper finds effects.” |" in page
+    assert "→ bears on the question" in page
+    dropped = (
+        "2 statements written by the language model were dropped: none cited a retrieved "
+        "sentence that supports it."
+    )
+    assert dropped in page
+    assert dropped in html.unescape(draft_html(draft, standing(draft)))
+    assert Summary.of(draft).answer == "Answered in part (1 statement)"
+
+
+def test_not_covered_shows_a_warning_and_no_statements() -> None:
+    draft = make_draft(four_checks(), answer=not_covered_answer(), covered=False)
+    page = render_draft(draft, standing(draft))
+    answer = section(page, "Answer")
+    assert answer.lstrip().startswith('!!! warning "Not covered by the papers searched"')
+    assert "Not covered by the 2 papers searched&#58; none addresses the question" in answer
+    assert "|" not in answer  # no table
+    doc = draft_html(draft, standing(draft))
+    body = doc.split('<section id="answer">', 1)[1].split("</section>", 1)[0]
+    assert '<p class="warning-title">Not covered by the papers searched</p>' in body
+    assert "<table" not in body
+    intro = html.unescape(section(page, "1 Introduction"))
+    assert (
+        "Coverage: the best of the 2 papers searched addresses the question with probability "
+        "0.12 — not covered." in intro
+    )
+    notes = " ".join(uncertainties(draft))
+    assert "Not covered: none of the 2 papers searched addresses the question" in notes
+    # the gate is listed under Policy, page and PDF
+    assert draft.decision.gates[0].name == "not covered"
+    policy = html.unescape(section(page, "Policy"))
+    assert "Gates — no tribunal score overrides these:" in policy
+    assert "- **not covered**: Not covered by the 2 papers searched" in policy
+    pdf_policy = html.unescape(doc.split('<section id="policy">', 1)[1].split("</section>", 1)[0])
+    assert "<li><strong>not covered</strong>: Not covered by the 2 papers searched" in pdf_policy
+
+
+def test_introduction_states_the_calibrated_match_rank_and_coverage() -> None:
+    draft = make_draft(four_checks())
+    page = render_draft(draft, standing(draft))
+    for text in (
+        html.unescape(section(page, "1 Introduction")),
+        html.unescape(draft_html(draft, standing(draft))),
+    ):
+        assert (
+            "The primary paper addresses the question with probability 0.95 (calibrated; a paper "
+            "counts at ≥ 0.5); search rank 1 of 2 retrieved." in text
+        )
+        assert (
+            "Coverage: the best of the 2 papers searched addresses the question with probability "
+            "0.97 — covered." in text
+        )
+        assert "best retrieved" not in text and "Question–paper match" not in text
+
+
+def test_every_gate_is_listed_under_policy_on_page_and_pdf() -> None:
+    draft = make_draft(four_checks())
+    gates = (
+        Gate(name="primary mismatch", detail="the question names X; the paper mentions none"),
+        Gate(name="partial data", detail="built on partial data: arxiv failed"),
+    )
+    draft = draft.model_copy(
+        update={"decision": draft.decision.model_copy(update={"gates": gates})}
+    )
+    policy = html.unescape(section(render_draft(draft, standing(draft)), "Policy"))
+    lines = [line for line in policy.splitlines() if line.startswith("- ")]
+    assert lines == [
+        "- **primary mismatch**: the question names X; the paper mentions none",
+        "- **partial data**: built on partial data: arxiv failed",
+    ]
+    doc = draft_html(draft, standing(draft))
+    items = re.findall(
+        r"<li><strong>([^<]+)</strong>: ([^<]+)</li>", doc.split('<ul class="gates">')[1]
+    )
+    assert items[:2] == [(g.name, g.detail) for g in gates]
+    no_gates = make_draft(four_checks())
+    assert not no_gates.decision.gates
+    assert "Gates" not in section(render_draft(no_gates, standing(no_gates)), "Policy")
+
+
+def test_dropped_claims_are_listed_under_the_claims() -> None:
+    draft = make_draft(four_checks(), dropped=("Invented claim A.", "Invented claim B."))
+    claims = html.unescape(section(render_draft(draft, standing(draft)), "5 Extracted Claims"))
+    assert (
+        "2 claims the language model wrote were dropped because the primary paper's abstract "
+        "does not state them:" in claims
+    )
+    assert "- “Invented claim A.”" in claims and "- “Invented claim B.”" in claims
+    doc = draft_html(draft, standing(draft))
+    assert "<li>“Invented claim A.”</li>" in doc
+
+
+def with_judges(draft: Draft, judges: list[str], backend: str) -> Draft:
+    """The draft with its roles' judges and the tribunal's backend replaced."""
+    t = draft.final.tribunal
+    roles = tuple(r.model_copy(update={"judge": j}) for r, j in zip(t.roles, judges, strict=True))
+    tribunal = t.model_copy(update={"roles": roles, "backend": backend})
+    return draft.model_copy(
+        update={"rounds": (draft.final.model_copy(update={"tribunal": tribunal}),)}
+    )
+
+
+LLM_BACKEND = (
+    "LLM tribunal: m via OpenAI-compatible chat at h; prompts v1; a role whose answer fails is "
+    "scored by rules-v3"
+)
+FELL_BACK = "rules-v3 (the LLM's answer failed)"
+LLM_JUDGE = "LLM m via OpenAI-compatible chat at h"
+
+
+def role_judges(page: str) -> dict[str, str]:
+    """Role → its "Judged by" cell, from the first round's role table."""
+    header, *rows = table_rows(section(page, "Tribunal"))
+    column = header.index("Judged by")
+    return {row[0]: html.unescape(row[column]) for row in rows}
+
+
+def test_judged_by_says_rules_after_every_llm_answer_failed() -> None:
+    draft = with_judges(make_draft(four_checks()), [FELL_BACK] * 3, LLM_BACKEND)
+    page = render_draft(draft, standing(draft))
+    assert role_judges(page) == {
+        role: FELL_BACK for role in ("SKEPTIC", "VALIDATOR", "SYNTHESIZER")
+    }
+    tribunal = html.unescape(section(page, "Tribunal"))
+    doc = html.unescape(draft_html(draft, standing(draft)))
+    pdf_tribunal = doc.split('<section id="tribunal">', 1)[1].split("</section>", 1)[0]
+    for text in (tribunal, pdf_tribunal):
+        assert "language model's judgement" not in text
+        assert "Role score = 10 × Σ weight × normalised signal" in text
+        assert "answer failed for SKEPTIC, VALIDATOR and SYNTHESIZER" in text
+    assert f'<td class="r-judge">{FELL_BACK}</td>' in doc
+    notes = " ".join(uncertainties(draft))
+    assert "a language model's judgement" not in notes
+    assert "no language model judged this draft" in notes
+    assert "tribunal" not in models_used(draft)  # no language model scored it
+
+
+def test_judged_by_names_the_llm_only_for_the_roles_it_scored() -> None:
+    draft = with_judges(make_draft(four_checks()), [LLM_JUDGE, LLM_JUDGE, FELL_BACK], LLM_BACKEND)
+    page = render_draft(draft, standing(draft))
+    assert role_judges(page) == {
+        "SKEPTIC": LLM_JUDGE,
+        "VALIDATOR": LLM_JUDGE,
+        "SYNTHESIZER": FELL_BACK,
+    }
+    tribunal = html.unescape(section(page, "Tribunal"))
+    assert (
+        "SKEPTIC and VALIDATOR: score and rationale are the language model's judgement" in tribunal
+    )
+    assert (
+        "SYNTHESIZER: scored by the rules rubric (the language model's answer failed)" in tribunal
+    )
+    notes = " ".join(uncertainties(draft))
+    assert "The scores of SKEPTIC and VALIDATOR are a language model's judgement" in notes
+    assert "SYNTHESIZER was scored by the rules rubric" in notes
+    assert "tribunal" in models_used(draft)
+    every = with_judges(make_draft(four_checks()), [LLM_JUDGE] * 3, LLM_BACKEND)
+    assert "The tribunal's scores are a language model's judgement and prompt-sensitive." in (
+        uncertainties(every)
+    )
+    rules = make_draft(four_checks())
+    assert role_judges(render_draft(rules, standing(rules)))["SKEPTIC"] == "rules-v3"
+    assert "language model" not in uncertainties(rules)[-1]
+
+
+def test_hostile_statement_text_is_escaped_on_page_and_pdf() -> None:
+    hostile = Statement(
+        sentence=HOSTILE,
+        paper_id="2401.09999",  # not among the references: shown by title, not linked
+        paper_title="Title <img src=x onerror=alert(1)> | pipe",
+        stance="unclear",
+        strength=0.5,
+        reason="llm: <b>reason</b> | [x](javascript:alert(1))",
+        text="Wording <script>y</script> | `tick`",
+    )
+    answer = YES.model_copy(
+        update={
+            "verdict": "not_answered",
+            "summary": "Not answered: 1 statement bear on the question <i>x</i>.",
+            "statements": (hostile,),
+            "hypothesis": "Effects <svg onload=alert(1)> hold",
+        }
+    )
+    draft = make_draft(four_checks(), answer=answer)
+    page = render_draft(draft, standing(draft))
+    answer_md = section(page, "Answer")
+    for raw in ("<script>", "<img", "<svg", "<b>", "<i>", "](javascript"):
+        assert raw not in answer_md, raw
+    assert "&#60;script&#62;" in answer_md and "&#60;img src&#61;x" in answer_md
+    header, *rows = table_rows(answer_md)
+    assert len(rows) == 1 and len(rows[0]) == len(header)  # escaped pipes break no cell
+    assert (
+        html.unescape(rows[0][4]) == "Title <img src=x onerror=alert(1)> | pipe (arXiv:2401.09999)"
+    )
+    assert "? unclear" in html.unescape(rows[0][2])
+    doc = draft_html(draft, standing(draft))
+    body = doc.split('<section id="answer">', 1)[1].split("</section>", 1)[0]
+    for raw in ("<script>", "<img", "<svg", "<b>", "<i>"):
+        assert raw not in body, raw
+    assert "Wording &lt;script&gt;y&lt;/script&gt;" in body
+    assert "javascript:" not in re.findall(r'href="([^"]*)"', body).__str__()
+
+
+def test_json_has_the_answer_and_schema_2() -> None:
+    draft = make_draft(four_checks())
+    data = json.loads(render_json(draft, "hash"))
+    assert data["schema"] == "sovereign.draft/2"
+    assert data["answer"] == draft.answer.model_dump(mode="json")
+    assert data["answer"]["verdict"] == "yes"
+    assert list(data)[:3] == ["schema", "content_hash", "answer"]
+
+
+def test_index_flags_not_covered_drafts_and_only_them() -> None:
+    covered = make_draft(four_checks())
+    lost = make_draft(four_checks(), answer=not_covered_answer(), covered=False)
+    entries = [
+        SimpleNamespace(summary=Summary.of(d), standing=standing(d))
+        for d in (covered, lost.model_copy(update={"slug": "lost"}))
+    ]
+    for heading, index in (
+        ("Published drafts", render_index(entries, [], preview=False, title="Drafts")),
+        ("Awaiting owner review", render_index([], entries, preview=False, title="Drafts")),
+        ("Awaiting owner review", render_index([], entries, preview=True, title="Drafts")),
+    ):
+        header, *rows = table_rows(section(index, heading))
+        assert header[1] == "Answer"
+        by_answer = {html.unescape(row[1]): row[0] for row in rows}
+        assert set(by_answer) == {"Yes (1 statement)", "Not covered"}
+        assert "**not covered**" in by_answer["Not covered"]
+        assert "not covered" not in by_answer["Yes (1 statement)"].lower()
+    queue = render_review_queue(entries, [])
+    header, *rows = table_rows(queue)
+    column = header.index("Answer")
+    assert [html.unescape(row[column]) for row in rows] == ["Yes (1 statement)", "Not covered"]
+
+
+def test_methodology_names_the_primary_choice_coverage_and_answer_methods() -> None:
+    draft = make_draft(four_checks())
+    lines = methodology(draft)
+    method = draft.selection.coverage.method
+    assert "Primary paper: pinned by the question file (arXiv:2401.00001)." in lines
+    coverage = next(x for x in lines if x.startswith("Coverage:"))
+    assert method in coverage and "absolute scale" in coverage
+    assert "Answer: extractive: a test answer." in lines
+    assert lines.index(coverage) == lines.index("Answer: extractive: a test answer.") - 3
+    chosen = draft.model_copy(
+        update={"selection": draft.selection.model_copy(update={"pinned": False})}
+    )
+    lines = methodology(chosen)
+    assert (
+        "Primary paper: the retrieved paper with an abstract most probably addressing the "
+        f"question (arXiv:2401.00001; relevance model: {method})." in lines
+    )
+    assert method not in next(x for x in lines if x.startswith("Coverage:"))  # said once
+
+
+def test_uncertainties_say_what_the_answer_rests_on() -> None:
+    notes = uncertainties(make_draft(four_checks()))
+    assert any(n.startswith("The answer's statements are single sentences quoted") for n in notes)
+    assert not any(n.startswith(("Not covered", "Not answered")) for n in notes)
+    unanswered = YES.model_copy(
+        update={
+            "verdict": "not_answered",
+            "summary": "Not answered by the 2 papers searched.",
+            "statements": (),
+        }
+    )
+    notes = uncertainties(make_draft(four_checks(), answer=unanswered))
+    assert any(n.startswith("Not answered: no finding") for n in notes)
+    assert not any("statements are single sentences" in n for n in notes)
+    worded = YES.model_copy(
+        update={"statements": (statement(1, "supports", text="A model's wording."),)}
+    )
+    notes = uncertainties(make_draft(four_checks(), answer=worded))
+    assert any("wording beside each quoted statement is a language model's" in n for n in notes)

@@ -12,9 +12,13 @@ import pytest
 from generator.corpus import load_corpus
 from generator.embedders import make_embedder
 from generator.models import (
+    Answer,
+    AnswerVerdict,
     Claim,
     ClaimCheck,
     ClaimState,
+    Coverage,
+    Decision,
     Evidence,
     Extraction,
     Paper,
@@ -25,6 +29,7 @@ from generator.models import (
     SearchResult,
     Selection,
     Signal,
+    Statement,
     TribunalResult,
     Verification,
 )
@@ -38,7 +43,7 @@ from generator.settings import (
 )
 from generator.sources.local import LocalSource
 from generator.stages.decide import decide
-from generator.stages.extract import classify, extract
+from generator.stages.extract import CLAIM_AT, SentenceRole, classify, extract, method
 from generator.stages.plan import keyphrases, plan, revision_plan
 from generator.stages.review import measure, review
 from generator.stages.search import search
@@ -48,6 +53,8 @@ from generator.textutil import split_sentences
 from generator.tribunal import Brief, Votes
 from generator.tribunal.rules import WEIGHTS, RulesTribunal
 from generator.verifier import make_encoder
+from generator.verifier.coverage import TermWeights
+from generator.verifier.relevance import Relevance, load_relevance
 from generator.verifier.scoring import Encoder
 from generator.verifier.stance import StanceVerdict
 
@@ -173,6 +180,18 @@ def test_revision_plan_without_claims_keeps_the_plan() -> None:
 # --- extract --------------------------------------------------------------------------------
 
 
+BACKGROUND_FIRST = "Mixture-of-Experts models have shown promise for scaling language models."
+PROPOSAL = "We propose FlexRoute, a router that assigns experts by token difficulty."
+RESULT = "FlexRoute achieves 30% lower latency than top-2 routing on eight GPUs."
+
+
+def role_in_context(sentence: str, at: int) -> SentenceRole:
+    """The role of `sentence` placed at `at` in a short abstract of typical sentences."""
+    sentences = [BACKGROUND_FIRST, PROPOSAL, RESULT, RESULT]
+    sentences[at] = sentence
+    return classify(sentences)[at]
+
+
 @pytest.mark.parametrize(
     "sentence",
     [
@@ -186,7 +205,12 @@ def test_revision_plan_without_claims_keeps_the_plan() -> None:
     ],
 )
 def test_background_sentences_are_not_claims(sentence: str) -> None:
-    assert classify(sentence)[0] is None
+    for at in (0, 1):
+        if at == 1 and sentence.startswith("The sky"):
+            continue  # a cue-less sentence mid-abstract reads as describing the method
+        role = role_in_context(sentence, at)
+        assert role.kind is None, at
+        assert role.probability < CLAIM_AT
 
 
 @pytest.mark.parametrize(
@@ -198,10 +222,10 @@ def test_background_sentences_are_not_claims(sentence: str) -> None:
     ],
 )
 def test_proposals_are_contributions(sentence: str) -> None:
-    kind, score, cues = classify(sentence)
-    assert kind == "contribution"
-    assert score > 0
-    assert cues
+    role = role_in_context(sentence, 1)
+    assert role.kind == "contribution"
+    assert role.probability >= CLAIM_AT
+    assert role.cues
 
 
 @pytest.mark.parametrize(
@@ -213,7 +237,7 @@ def test_proposals_are_contributions(sentence: str) -> None:
     ],
 )
 def test_results_are_findings(sentence: str) -> None:
-    assert classify(sentence)[0] == "finding"
+    assert role_in_context(sentence, 3).kind == "finding"
 
 
 @pytest.mark.parametrize(
@@ -227,11 +251,21 @@ def test_results_are_findings(sentence: str) -> None:
     ],
 )
 def test_questions_and_code_links_are_never_claims(sentence: str) -> None:
-    assert classify(sentence) == (None, 0.0, ())
+    for at in range(4):
+        assert role_in_context(sentence, at).kind is None
 
 
 def test_very_short_sentences_are_never_claims() -> None:
-    assert classify("We propose MoE.")[0] is None
+    assert role_in_context("We propose MoE.", 1).kind is None
+
+
+def test_sentence_roles_use_the_fitted_model() -> None:
+    """The same sentence reads differently by its place: a proposal opening an abstract is
+    less likely a claim than the same proposal after the motivation."""
+    first = classify([PROPOSAL, BACKGROUND_FIRST, RESULT])[0]
+    second = classify([BACKGROUND_FIRST, PROPOSAL, RESULT])[1]
+    assert first.probability < second.probability
+    assert "fitted on" in method()
 
 
 ABSTRACT = (
@@ -240,7 +274,7 @@ ABSTRACT = (
     "We propose FlexRoute, a router that assigns experts by token difficulty. "  # 2 contribution
     "Is a fixed top-k really necessary? "  # 3 question
     "Moreover, FlexRoute achieves 30% lower latency than top-2 routing. "  # 4 finding
-    "The router is a small linear layer. "  # 5 neutral
+    "The router is a small linear layer. "  # 5 describes the method: a contribution
     "Code is available at https://github.com/example/flexroute."  # 6 code link
 )
 
@@ -250,6 +284,7 @@ def test_extract_takes_findings_and_contributions_in_order() -> None:
     assert [(c.sentence_index, c.kind) for c in result.claims] == [
         (2, "contribution"),
         (4, "finding"),
+        (5, "contribution"),
     ]
     assert (
         result.claims[0].text
@@ -259,7 +294,7 @@ def test_extract_takes_findings_and_contributions_in_order() -> None:
         result.claims[1].text == "FlexRoute achieves 30% lower latency than top-2 routing."
     )  # "Moreover, " is dropped
     assert result.sentences == 7
-    assert result.background_skipped == 5
+    assert result.background_skipped == 4
     assert result.method
 
 
@@ -310,6 +345,14 @@ def retrieved(by_id: dict[str, Paper], corpus: tuple[Paper, ...]) -> list[Paper]
 def encoder() -> Encoder | None:
     """The semantic model of the default verify backend (local MiniLM)."""
     return make_encoder(VerifySettings().backend, None)
+
+
+@pytest.fixture(scope="module")
+def relevance(encoder: Encoder | None, corpus: tuple[Paper, ...]) -> Relevance:
+    """The shipped relevance model of the default verify backend over the bundled corpus."""
+    return Relevance(
+        load_relevance(VerifySettings().backend), encoder, TermWeights(p.text for p in corpus)
+    )
 
 
 class ContradictingJudge:
@@ -469,7 +512,10 @@ def test_named_terms_are_rare_specific_names(corpus: tuple[Paper, ...]) -> None:
 
 
 def test_well_matched_pinned_paper_is_not_flagged(
-    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+    anyexperts_search: SearchResult,
+    by_id: dict[str, Paper],
+    corpus: tuple[Paper, ...],
+    relevance: Relevance,
 ) -> None:
     question = Question(slug="q", question=ANYEXPERTS_QUESTION, paper=ANYEXPERTS)
     rank = LocalSource().rank_of(ANYEXPERTS_QUESTION, ANYEXPERTS)
@@ -481,6 +527,7 @@ def test_well_matched_pinned_paper_is_not_flagged(
         corpus,
         rank,
         make_embedder(),
+        relevance,
         SelectSettings(),
     )
     assert selection.primary.id == ANYEXPERTS
@@ -491,12 +538,17 @@ def test_well_matched_pinned_paper_is_not_flagged(
     assert selection.named_terms_found == ("AnyExperts",)
     assert selection.rank_in_retrieved == 1
     assert selection.relevance == selection.best_relevance > 0
+    assert selection.match >= selection.coverage.threshold
+    assert selection.coverage.covered
     assert selection.corpus_rank == rank[0]
     assert selection.corpus_size == len(corpus)
 
 
 def test_pinned_paper_ranked_beyond_keep_is_flagged(
-    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+    anyexperts_search: SearchResult,
+    by_id: dict[str, Paper],
+    corpus: tuple[Paper, ...],
+    relevance: Relevance,
 ) -> None:
     question = Question(slug="q", question=ANYEXPERTS_QUESTION, paper=ANYEXPERTS)
     selection = select(
@@ -506,6 +558,7 @@ def test_pinned_paper_ranked_beyond_keep_is_flagged(
         corpus,
         (40, len(corpus)),
         make_embedder(),
+        relevance,
         SelectSettings(),
     )
     assert selection.mismatch
@@ -516,7 +569,10 @@ def test_pinned_paper_ranked_beyond_keep_is_flagged(
 
 
 def test_pinned_paper_naming_none_of_the_questions_terms_is_flagged(
-    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+    anyexperts_search: SearchResult,
+    by_id: dict[str, Paper],
+    corpus: tuple[Paper, ...],
+    relevance: Relevance,
 ) -> None:
     question = Question(slug="q", question=ANYEXPERTS_QUESTION, paper=SMOE_DROPOUT)
     selection = select(
@@ -526,6 +582,7 @@ def test_pinned_paper_naming_none_of_the_questions_terms_is_flagged(
         corpus,
         (3, len(corpus)),
         make_embedder(),
+        relevance,
         SelectSettings(),
     )
     assert selection.mismatch
@@ -534,10 +591,14 @@ def test_pinned_paper_naming_none_of_the_questions_terms_is_flagged(
     )
     assert selection.named_terms_found == ()
     assert selection.relevance < selection.best_relevance
+    assert selection.match < selection.coverage.probability
 
 
-def test_worst_ranked_pinned_paper_gets_both_reasons(
-    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+def test_worst_ranked_pinned_paper_gets_every_reason(
+    anyexperts_search: SearchResult,
+    by_id: dict[str, Paper],
+    corpus: tuple[Paper, ...],
+    relevance: Relevance,
 ) -> None:
     source = LocalSource()
     ranks = {p.id: source.rank_of(ANYEXPERTS_QUESTION, p.id) for p in corpus}
@@ -550,47 +611,100 @@ def test_worst_ranked_pinned_paper_gets_both_reasons(
         corpus,
         ranks[worst],
         make_embedder(),
+        relevance,
         SelectSettings(),
     )
     assert selection.mismatch
-    assert len(selection.mismatch_reasons) == 2
+    assert len(selection.mismatch_reasons) == 3
     assert selection.mismatch_reasons[0].startswith(
+        "the pinned paper addresses the question with probability 0.0"
+    )
+    assert selection.mismatch_reasons[1].startswith(
         f"the pinned paper ranks {len(corpus)} of {len(corpus)}"
     )
     assert selection.rank_in_retrieved is None
 
 
 def test_pinned_paper_not_retrieved_without_corpus_rank(
-    anyexperts_search: SearchResult, by_id: dict[str, Paper], corpus: tuple[Paper, ...]
+    anyexperts_search: SearchResult,
+    by_id: dict[str, Paper],
+    corpus: tuple[Paper, ...],
+    relevance: Relevance,
 ) -> None:
     retrieved = {r.paper.id for r in anyexperts_search.papers}
     outsider = next(p for p in corpus if p.id not in retrieved and "AnyExperts" not in p.text)
     question = Question(slug="q", question=ANYEXPERTS_QUESTION, paper=outsider.id)
     selection = select(
-        question, anyexperts_search, outsider, corpus, None, make_embedder(), SelectSettings()
+        question,
+        anyexperts_search,
+        outsider,
+        corpus,
+        None,
+        make_embedder(),
+        relevance,
+        SelectSettings(),
     )
     assert selection.rank_in_retrieved is None
-    assert selection.mismatch_reasons[0] == "the pinned paper is not among the 12 papers retrieved"
+    assert "the pinned paper is not among the 12 papers retrieved" in selection.mismatch_reasons
 
 
-def test_unpinned_primary_is_the_best_ranked(
-    anyexperts_search: SearchResult, corpus: tuple[Paper, ...]
+def test_unpinned_primary_is_the_most_probable_with_an_abstract(
+    anyexperts_search: SearchResult, corpus: tuple[Paper, ...], relevance: Relevance
 ) -> None:
     question = Question(slug="q", question=ANYEXPERTS_QUESTION)
     selection = select(
-        question, anyexperts_search, None, corpus, None, make_embedder(), SelectSettings()
+        question,
+        anyexperts_search,
+        None,
+        corpus,
+        None,
+        make_embedder(),
+        relevance,
+        SelectSettings(),
     )
-    assert selection.primary == anyexperts_search.papers[0].paper
+    kept = [r.paper for r in anyexperts_search.papers]
+    probability = [
+        m.probability for m in relevance.matches(ANYEXPERTS_QUESTION, [p.text for p in kept])
+    ]
+    assert selection.primary == kept[probability.index(max(probability))]
+    assert selection.match == max(probability) == selection.coverage.probability
+    assert selection.coverage.covered
     assert not selection.pinned
-    assert selection.rank_in_retrieved == 1
     assert selection.corpus_rank is None
+    # a paper without an abstract is never the primary, however probable
+    blank = kept[probability.index(max(probability))].model_copy(update={"abstract": ""})
+    papers = tuple(
+        r.model_copy(update={"paper": blank}) if r.paper.id == blank.id else r
+        for r in anyexperts_search.papers
+    )
+    without = select(
+        question,
+        anyexperts_search.model_copy(update={"papers": papers}),
+        None,
+        corpus,
+        None,
+        make_embedder(),
+        relevance,
+        SelectSettings(),
+    )
+    assert without.primary.id != blank.id
+    assert without.primary.abstract
 
 
-def test_select_errors(anyexperts_search: SearchResult, corpus: tuple[Paper, ...]) -> None:
+def test_select_errors(
+    anyexperts_search: SearchResult, corpus: tuple[Paper, ...], relevance: Relevance
+) -> None:
     pinned_missing = Question(slug="q", question=ANYEXPERTS_QUESTION, paper="9999.99999")
     with pytest.raises(SelectError, match=r"9999\.99999 was not found"):
         select(
-            pinned_missing, anyexperts_search, None, corpus, None, make_embedder(), SelectSettings()
+            pinned_missing,
+            anyexperts_search,
+            None,
+            corpus,
+            None,
+            make_embedder(),
+            relevance,
+            SelectSettings(),
         )
     empty = anyexperts_search.model_copy(update={"papers": ()})
     with pytest.raises(SelectError, match="no paper was retrieved"):
@@ -601,6 +715,22 @@ def test_select_errors(anyexperts_search: SearchResult, corpus: tuple[Paper, ...
             corpus,
             None,
             make_embedder(),
+            relevance,
+            SelectSettings(),
+        )
+    blank = tuple(
+        r.model_copy(update={"paper": r.paper.model_copy(update={"abstract": " "})})
+        for r in anyexperts_search.papers
+    )
+    with pytest.raises(SelectError, match="has an abstract"):
+        select(
+            Question(slug="q", question=ANYEXPERTS_QUESTION),
+            anyexperts_search.model_copy(update={"papers": blank}),
+            None,
+            corpus,
+            None,
+            make_embedder(),
+            relevance,
             SelectSettings(),
         )
 
@@ -609,11 +739,26 @@ def test_select_errors(anyexperts_search: SearchResult, corpus: tuple[Paper, ...
 
 
 def selection_of(
-    primary: Paper, relevance: float = 0.3, best: float = 0.6, mismatch: bool = False
+    primary: Paper,
+    relevance: float = 0.3,
+    best: float = 0.6,
+    mismatch: bool = False,
+    match: float = 0.5,
+    coverage: float | None = None,
 ) -> Selection:
+    probability = match if coverage is None else coverage
     return Selection(
         primary=primary,
         pinned=False,
+        match=match,
+        coverage=Coverage(
+            covered=probability >= 0.5,
+            probability=probability,
+            best_paper=primary.id,
+            papers=12,
+            threshold=0.5,
+            method="m",
+        ),
         relevance=relevance,
         best_relevance=best,
         rank_in_retrieved=2,
@@ -622,6 +767,34 @@ def selection_of(
         if mismatch
         else (),
     )
+
+
+def answer_of(strong: int = 0, verdict: AnswerVerdict = "answered") -> Answer:
+    """An answer with `strong` statements bearing on the question (and one merely related)."""
+    statement = Statement(
+        sentence="s", paper_id="A", paper_title="t", stance="answers", strength=0.5
+    )
+    related = statement.model_copy(update={"stance": "related"})
+    return Answer(
+        verdict=verdict,
+        summary="Answered in part."
+        if verdict != "not_covered"
+        else "Not covered by the 12 papers searched.",
+        statements=(*[statement] * strong, related),
+        hypothesis=None,
+        papers=12,
+        method="m",
+    )
+
+
+def signals_of(
+    selection: Selection,
+    extraction: Extraction,
+    search: SearchResult,
+    verification: Verification,
+    answer: Answer | None = None,
+) -> dict[str, Signal]:
+    return measure(selection, extraction, search, verification, answer or answer_of(1))
 
 
 def search_of(papers: list[Paper], keep: int = 12) -> SearchResult:
@@ -679,7 +852,7 @@ def extraction_of(n: int) -> Extraction:
     )
 
 
-PRIMARY = paper("0000.00010", "An abstract.")
+PRIMARY = paper("0000.00010", "We propose a router that balances the load of experts.")
 
 
 def test_measure_signals_from_a_hand_built_verification() -> None:
@@ -692,7 +865,7 @@ def test_measure_signals_from_a_hand_built_verification() -> None:
             check("no_evidence"),
         ]
     )
-    signals = measure(
+    signals = signals_of(
         selection_of(PRIMARY, relevance=0.3, best=0.6),
         extraction_of(5),
         search_of([PRIMARY] * 6, keep=12),
@@ -707,7 +880,9 @@ def test_measure_signals_from_a_hand_built_verification() -> None:
         values["evidence_diversity"][0] == 2
     )  # A and B; related A and contradicting C add nothing
     assert values["evidence_diversity"][1] == pytest.approx(2 / 3)
-    assert values["question_match"] == (0.5, 0.5)
+    assert values["question_match"] == (0.5, 0.5)  # absolute: the calibrated match itself
+    assert values["coverage"] == (0.5, 0.5)
+    assert values["answer"] == (1, 0.5)  # one strong statement; full marks at two
     assert values["pairing"] == (1.0, 1.0)
     assert values["retrieval_depth"] == (6, 0.5)
     assert values["claim_yield"] == (5, 1.0)  # clipped at full marks
@@ -732,9 +907,11 @@ def test_measure_signals_from_a_hand_built_verification() -> None:
 def test_only_supported_claims_count_in_the_drafts_favour(state: ClaimState) -> None:
     """Same confidence and evidence paper; only the state differs."""
     args = (selection_of(PRIMARY), extraction_of(2), search_of([PRIMARY] * 12))
-    both = measure(*args, verification_of([check("supported", 0.95, "A")] * 2))
-    one = measure(*args, verification_of([check("supported", 0.95, "A"), check(state, 0.95, "B")]))
-    none = measure(*args, verification_of([check(state, 0.95, "B")] * 2))
+    both = signals_of(*args, verification_of([check("supported", 0.95, "A")] * 2))
+    one = signals_of(
+        *args, verification_of([check("supported", 0.95, "A"), check(state, 0.95, "B")])
+    )
+    none = signals_of(*args, verification_of([check(state, 0.95, "B")] * 2))
     for name in ("supported_fraction", "strong_support"):
         assert (both[name].value, one[name].value, none[name].value) == (1.0, 0.5, 0.0), name
     assert [s["mean_confidence"].value for s in (both, one, none)] == [0.95, 0.95, 0.0]
@@ -748,10 +925,10 @@ def test_only_supported_claims_count_in_the_drafts_favour(state: ClaimState) -> 
 
 def test_a_contradicted_claim_costs_the_skeptic_more_than_an_unsupported_one() -> None:
     args = (selection_of(PRIMARY), extraction_of(2), search_of([PRIMARY] * 12))
-    related = measure(
+    related = signals_of(
         *args, verification_of([check("supported", 0.9, "A"), check("related", 0.9, "B")])
     )
-    contradicted = measure(
+    contradicted = signals_of(
         *args, verification_of([check("supported", 0.9, "A"), check("contradicted", 0.9, "B")])
     )
     skeptic = {
@@ -762,11 +939,12 @@ def test_a_contradicted_claim_costs_the_skeptic_more_than_an_unsupported_one() -
 
 
 def test_measure_flags_mismatch_and_handles_empty_input() -> None:
-    signals = measure(
-        selection_of(PRIMARY, relevance=0.0, best=0.0, mismatch=True),
+    signals = signals_of(
+        selection_of(PRIMARY, relevance=0.0, best=0.0, mismatch=True, match=0.0),
         extraction_of(0),
         search_of([], keep=12),
         verification_of([]),
+        answer_of(0, "not_covered"),
     )
     assert {name: s.normalized for name, s in signals.items()} == dict.fromkeys(signals, 0.0)
     assert signals["pairing"].detail == "question–paper mismatch flagged"
@@ -774,11 +952,12 @@ def test_measure_flags_mismatch_and_handles_empty_input() -> None:
 
 def test_measure_clips_normalised_values() -> None:
     verification = verification_of([check("supported", 1.0, paper) for paper in "ABCD"])
-    signals = measure(
-        selection_of(PRIMARY, relevance=0.6, best=0.6),
+    signals = signals_of(
+        selection_of(PRIMARY, relevance=0.6, best=0.6, match=1.0),
         extraction_of(9),
         search_of([PRIMARY] * 12, keep=12),
         verification,
+        answer_of(3),
     )
     assert {name: s.normalized for name, s in signals.items()} == dict.fromkeys(signals, 1.0)
     assert signals["evidence_diversity"].value == 4
@@ -786,7 +965,7 @@ def test_measure_clips_normalised_values() -> None:
 
 def test_each_role_weights_sum_to_one_over_measured_signals() -> None:
     measured = set(
-        measure(
+        signals_of(
             selection_of(PRIMARY),
             extraction_of(1),
             search_of([PRIMARY]),
@@ -823,7 +1002,7 @@ def test_rules_tribunal_weighs_one_signal_by_its_weight() -> None:
         update={"normalized": 1.0}
     )
     scores = {r.role: r.score for r in RulesTribunal().score(signals)}
-    assert scores == {"SKEPTIC": 3.0, "VALIDATOR": 4.5, "SYNTHESIZER": 0.0}
+    assert scores == {"SKEPTIC": 2.5, "VALIDATOR": 4.5, "SYNTHESIZER": 0.0}
     skeptic = next(r for r in RulesTribunal().score(signals) if r.role == "SKEPTIC")
     assert "Strongest: supported fraction" in skeptic.rationale
 
@@ -882,11 +1061,12 @@ def test_verdict_thresholds_follow_the_settings() -> None:
 
 
 def test_review_with_the_rules_tribunal_end_to_end() -> None:
-    signals = measure(
-        selection_of(PRIMARY, relevance=0.6, best=0.6),
+    signals = signals_of(
+        selection_of(PRIMARY, relevance=0.6, best=0.6, match=1.0),
         extraction_of(3),
         search_of([PRIMARY] * 12),
         verification_of([check("supported", 1.0, paper) for paper in "ABC"]),
+        answer_of(2),
     )
     result = review(0, signals, RulesTribunal(), ReviewSettings(), BRIEF)
     assert result.score == 10.0
@@ -913,18 +1093,39 @@ SUPPORTED_2_OF_3 = verification_of(
 )
 
 
+def decide_of(
+    tribunal: TribunalResult,
+    selection: Selection,
+    verification: Verification,
+    settings: PolicySettings,
+    extraction: Extraction | None = None,
+    answer: Answer | None = None,
+    failures: list[str] | None = None,
+) -> Decision:
+    return decide(
+        tribunal,
+        selection,
+        extraction or extraction_of(len(verification.checks)),
+        verification,
+        answer or answer_of(1),
+        settings,
+        failures,
+    )
+
+
 def test_approve_is_auto_approved() -> None:
-    decision = decide(
+    decision = decide_of(
         tribunal_of("APPROVE", 7.5), selection_of(PRIMARY), SUPPORTED_2_OF_3, PolicySettings()
     )
     assert decision.policy == "AUTO_APPROVE"
     assert decision.reason == "tribunal APPROVE 7.5/10: 2 of 3 claims supported"
+    assert decision.gates == ()
 
 
 @pytest.mark.parametrize("verdict, score", [("REVISE", 4.3), ("REJECT", 2.1)])
 def test_revise_and_reject_escalate(verdict: str, score: float) -> None:
     for escalate_on_mismatch in (True, False):
-        decision = decide(
+        decision = decide_of(
             tribunal_of(verdict, score),
             selection_of(PRIMARY),
             SUPPORTED_2_OF_3,
@@ -935,7 +1136,7 @@ def test_revise_and_reject_escalate(verdict: str, score: float) -> None:
 
 
 def test_escalation_after_a_revision_round_says_so() -> None:
-    decision = decide(
+    decision = decide_of(
         tribunal_of("REVISE", 4.3, round_index=1),
         selection_of(PRIMARY),
         SUPPORTED_2_OF_3,
@@ -950,14 +1151,14 @@ def test_reason_names_contradicted_claims_and_never_counts_them_supported() -> N
     verification = verification_of(
         [check("supported", 0.9, "A"), check("contradicted", 0.95, "B"), check("no_evidence")]
     )
-    decision = decide(
+    decision = decide_of(
         tribunal_of("REVISE", 5.0), selection_of(PRIMARY), verification, PolicySettings()
     )
     assert decision.reason == "tribunal REVISE 5.0/10: 1 of 3 claims supported, 1 contradicted"
 
 
 def test_approve_with_mismatch_escalates_when_policy_says_so() -> None:
-    decision = decide(
+    decision = decide_of(
         tribunal_of("APPROVE", 7.0),
         selection_of(PRIMARY, mismatch=True),
         SUPPORTED_2_OF_3,
@@ -965,19 +1166,84 @@ def test_approve_with_mismatch_escalates_when_policy_says_so() -> None:
     )
     assert decision.policy == "ESCALATE_TO_OWNER"
     assert decision.reason == (
-        "tribunal APPROVE 7.0/10, but the question–paper pairing is flagged: "
-        "the question names X; the paper mentions none of them"
+        "gate “primary mismatch”: the question names X; the paper mentions none of them; "
+        "tribunal APPROVE 7.0/10, 2 of 3 claims supported"
     )
+    assert [g.name for g in decision.gates] == ["primary mismatch"]
 
 
 def test_approve_with_mismatch_is_auto_approved_when_policy_allows() -> None:
-    decision = decide(
+    decision = decide_of(
         tribunal_of("APPROVE", 7.0),
         selection_of(PRIMARY, mismatch=True),
         SUPPORTED_2_OF_3,
         PolicySettings(escalate_on_mismatch=False),
     )
     assert decision.policy == "AUTO_APPROVE"
+
+
+NO_ABSTRACT = paper("0000.00011", "")
+
+
+@pytest.mark.parametrize(
+    "gate, changes",
+    [
+        ("not covered", {"selection": selection_of(PRIMARY, match=0.1, coverage=0.2)}),
+        ("no abstract", {"selection": selection_of(NO_ABSTRACT, match=0.9)}),
+        (
+            "claims not in the paper",
+            {
+                "extraction": extraction_of(3).model_copy(
+                    update={"dropped": ("The paper proves the Riemann hypothesis.",)}
+                )
+            },
+        ),
+        (
+            "no supported claim",
+            {"verification": verification_of([check("related", 0.6, "A"), check("no_evidence")])},
+        ),
+        ("partial data", {"failures": ["arxiv failed for query “q”: HTTP 503"]}),
+    ],
+)
+def test_no_score_overrides_a_gate(gate: str, changes: dict) -> None:
+    """A perfect tribunal score still escalates, and the reason names the gate."""
+    args = {
+        "selection": selection_of(PRIMARY, match=0.9),
+        "verification": SUPPORTED_2_OF_3,
+        "extraction": None,
+        "failures": None,
+        **changes,
+    }
+    decision = decide_of(
+        tribunal_of("APPROVE", 10.0),
+        args["selection"],
+        args["verification"],
+        PolicySettings(escalate_on_mismatch=False),
+        extraction=args["extraction"],
+        failures=args["failures"],
+    )
+    assert decision.policy == "ESCALATE_TO_OWNER"
+    assert [g.name for g in decision.gates] == [gate]
+    assert decision.reason.startswith(f"gate “{gate}”: ")
+    assert "tribunal APPROVE 10.0/10" in decision.reason
+
+
+def test_several_gates_are_all_recorded_and_the_first_named() -> None:
+    decision = decide_of(
+        tribunal_of("APPROVE", 9.0),
+        selection_of(PRIMARY, match=0.1, coverage=0.1, mismatch=True),
+        verification_of([check("no_evidence")]),
+        PolicySettings(),
+    )
+    assert [g.name for g in decision.gates] == [
+        "not covered",
+        "primary mismatch",
+        "no supported claim",
+    ]
+    assert decision.reason.startswith("gate “not covered”: ")
+    assert "; also “primary mismatch”, “no supported claim”; tribunal APPROVE 9.0/10" in (
+        decision.reason
+    )
 
 
 # --- search: concurrency and failures ---------------------------------------------------------

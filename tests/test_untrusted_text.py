@@ -109,6 +109,17 @@ def test_payloads_in_titles_abstracts_and_evidence_render_inertly(tmp_path: Path
     header_cells = table[0].count("|")
     assert all(line.count("|") == header_cells for line in table), table
     assert "&#124;" in md  # the payload's pipes are escaped, not column breaks
+    # the answer quotes retrieved sentences, payloads included: as text, in whole cells
+    answer = md.split("\n## Answer\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in answer.splitlines() if line.startswith("|")]
+    assert len(rows) >= 3, "the hostile papers should answer the question"
+    assert all(line.count("|") == rows[0].count("|") for line in rows), rows
+    assert "&#60;script&#62;document.title" in answer and "<script>" not in answer
+    assert "](javascript" not in answer and "<img" not in answer
+    section = page.split('id="answer"', 1)[1].split("<h2", 1)[0]
+    assert "&#60;script&#62;document.title" in section and "<script>" not in section
+    data = json.loads((project / "site_src" / "drafts" / "hostile.json").read_text())
+    assert any(PAYLOAD in st["sentence"] for st in data["answer"]["statements"])
     # every table in the HTML has rows of one width
     widths = set(scan.rows)
     assert widths, "no table rendered"

@@ -39,6 +39,19 @@ class ExtractAnswer(Answer):
     claims: list[ClaimAnswer] = Field(max_length=20)
 
 
+class WrittenStatement(Answer):
+    """One statement of the Answer, written by the model, citing one numbered sentence."""
+
+    sentence: int = Field(ge=1, le=200)
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=400)]
+
+
+class AnswerAnswer(Answer):
+    """answer: statements answering the research question, each citing a sentence."""
+
+    statements: list[WrittenStatement] = Field(max_length=10)
+
+
 class RoleAnswer(Answer):
     """skeptic / validator / synthesizer: a 0–10 score and why."""
 

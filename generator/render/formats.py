@@ -5,8 +5,26 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from ..models import STATE_LABELS, Paper, Verification
+from ..models import STATE_LABELS, Answer, Coverage, Paper, Selection, Verification
 from . import escape
+
+# How each stance of an answer's statement reads on a page, with its mark (beside the claim
+# states above), and what it means, for the line under the answer's table.
+STANCE_LABELS: dict[str, tuple[str, str]] = {
+    "supports": ("✓", "supports"),
+    "contradicts": ("✗", "contradicts"),
+    "unclear": ("?", "unclear"),
+    "answers": ("→", "bears on the question"),
+    "related": ("~", "related only (proposes or describes)"),
+}
+STANCE_MEANINGS = {
+    "supports": "a finding that agrees with the question's claim",
+    "contradicts": "a finding that disagrees with the question's claim",
+    "unclear": "a finding on the claim whose direction the stance judge could not tell",
+    "answers": "a finding that bears directly on the question",
+    "related": "on the question's subject, but it proposes or describes rather than reports a "
+    "finding, or is too weak to judge",
+}
 
 # What each state means, for the line under the claims table (page and PDF).
 STATE_MEANINGS = {
@@ -66,3 +84,85 @@ def paper_ref(paper_id: str) -> str:
 def main_url(paper: Paper) -> str:
     """The paper's first safe http(s) link (arXiv when it has one), or ''."""
     return next((u for u in (escape.url(url) for _, url in paper.links) if u), "")
+
+
+def stance_label(stance: str) -> str:
+    """A statement's stance as the page shows it: "✓ supports", "→ bears on the question"."""
+    mark, label = STANCE_LABELS[stance]
+    return f"{mark} {label}"
+
+
+def stances_in(answer: Answer) -> list[str]:
+    """The stances an answer's statements take, in the order of STANCE_LABELS (for the line
+    that says what they mean)."""
+    found = {st.stance for st in answer.statements}
+    return [stance for stance in STANCE_LABELS if stance in found]
+
+
+def dropped_line(dropped: int) -> str:
+    """What the quote gate refused, in words: "2 statements written by the language model were
+    dropped: none cited a retrieved sentence that supports it"."""
+    if dropped == 1:
+        return (
+            "1 statement written by the language model was dropped: it cited no retrieved "
+            "sentence that supports it"
+        )
+    return (
+        f"{dropped} statements written by the language model were dropped: none cited a "
+        "retrieved sentence that supports it"
+    )
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def answer_line(answer: Answer) -> str:
+    """The answer in a few words, for the index and the review queue: "Yes (1 statement)",
+    "Mixed (2 for, 1 against)", "Answered in part (3 statements)", "Not covered"."""
+    count = {s: sum(st.stance == s for st in answer.statements) for s in STANCE_LABELS}
+    if answer.verdict == "yes":
+        return f"{answer.label} ({_n(count['supports'], 'statement')})"
+    if answer.verdict == "no":
+        return f"{answer.label} ({_n(count['contradicts'], 'statement')})"
+    if answer.verdict == "mixed":
+        return f"{answer.label} ({count['supports']} for, {count['contradicts']} against)"
+    if answer.verdict == "answered":
+        return f"{answer.label} ({_n(count['answers'], 'statement')})"
+    return answer.label
+
+
+def answer_lead(answer: Answer) -> tuple[str, str]:
+    """The summary split for the page: the label (shown in bold) and the rest. The summary
+    starts with its label ("Yes: 1 statement …", "Not covered by …"), so the page shows the
+    summary once with its first words bold; otherwise the whole summary follows the label."""
+    label, summary = answer.label, answer.summary
+    if summary.startswith(label):
+        return label, summary[len(label) :]
+    return label, f" — {summary}"
+
+
+def match_line(selection: Selection, retrieved: int) -> str:
+    """ "The primary paper addresses the question with probability 0.95 (calibrated; a paper
+    counts at ≥ 0.5); search rank 1 of 12 retrieved." Numbers and fixed words only."""
+    coverage = selection.coverage
+    if selection.rank_in_retrieved:
+        rank = f"search rank {selection.rank_in_retrieved} of {retrieved} retrieved"
+    else:
+        rank = f"not among the {retrieved} papers retrieved"
+    if selection.corpus_rank:
+        rank += f"; rank {selection.corpus_rank} of {selection.corpus_size} in the corpus"
+    return (
+        f"The primary paper addresses the question with probability {selection.match:.2f} "
+        f"(calibrated; a paper counts at ≥ {coverage.threshold:g}); {rank}."
+    )
+
+
+def coverage_line(coverage: Coverage) -> str:
+    """ "Coverage: the best of the 12 papers searched addresses the question with probability
+    0.99 — covered" (or "— not covered")."""
+    verdict = "covered" if coverage.covered else "not covered"
+    return (
+        f"Coverage: the best of the {_n(coverage.papers, 'paper')} searched addresses the "
+        f"question with probability {coverage.probability:.2f} — {verdict}."
+    )

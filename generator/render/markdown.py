@@ -56,12 +56,20 @@ def environment() -> Environment:
     env.filters["slug"] = _slug
     env.filters["pct"] = lambda v: Markup(formats.percent(v))
     env.filters["state"] = formats.state_label  # a str: escaped like any text ("~" is syntax)
+    env.filters["stance"] = formats.stance_label
+    env.filters["answer_line"] = formats.answer_line
     # Numbers and fixed words only: "3 claims extracted: 1 supported, 0 contradicted, …"
     env.filters["claims_line"] = lambda counts, verb="extracted": Markup(
         formats.claims_line(counts, verb)
     )
     env.globals["counts"] = formats.state_counts
     env.globals["state_meanings"] = formats.STATE_MEANINGS
+    env.globals["stance_meanings"] = formats.STANCE_MEANINGS
+    env.globals["answer_lead"] = formats.answer_lead
+    env.globals["match_line"] = formats.match_line
+    env.globals["coverage_line"] = formats.coverage_line
+    env.globals["stances_in"] = formats.stances_in
+    env.globals["dropped_line"] = formats.dropped_line
     env.filters["yaml_str"] = lambda v: Markup(json.dumps(escape.clean(v), ensure_ascii=False))
     return env
 
@@ -84,7 +92,7 @@ def render_draft(
     pdf_href: str | None = None,
 ) -> str:
     """The draft's Markdown page. `banner` marks unpublished drafts in preview builds."""
-    from .narrative import methodology, uncertainties
+    from .narrative import judge_of, methodology, tribunal_notes, uncertainties
 
     refs = references(draft)
     return (
@@ -103,17 +111,25 @@ def render_draft(
             pdf_href=pdf_href,
             methodology=methodology(draft),
             uncertainties=uncertainties(draft),
+            tribunal_notes=tribunal_notes(draft),
+            judge_of=judge_of,
             status="approved" if standing.published else "escalated",
         )
     )
 
 
+# Top-level keys of a draft's JSON that are not fields of Draft (dropped to read it back).
+JSON_EXTRAS = ("schema", "content_hash", "standing", "answer")
+
+
 def render_json(draft: Draft, content_hash: str, standing: dict[str, Any] | None = None) -> str:
-    """The draft's data as JSON (same content as the page)."""
+    """The draft's data as JSON (same content as the page); "answer" is the final round's
+    answer, the one the page opens with."""
     data = {
-        "schema": "sovereign.draft/1",
+        "schema": "sovereign.draft/2",
         "content_hash": content_hash,
         **({"standing": standing} if standing else {}),
+        "answer": draft.answer.model_dump(mode="json"),
         **draft.model_dump(mode="json"),
     }
     return json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False) + "\n"

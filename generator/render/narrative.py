@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..models import Draft, Verification
+from ..models import Draft, RoleReview, TribunalResult, Verification
 
 if TYPE_CHECKING:
     from ..ledger import Summary
@@ -24,19 +24,86 @@ def _remote(model: str) -> bool:
     return "TF-IDF" not in model and "local" not in model
 
 
-def _llm_stages(d: Draft) -> list[tuple[str, str]]:
-    """(stage, what ran) for every stage a language model did, in pipeline order."""
+def _llm_stages(d: Draft, *, attempted: bool = False) -> list[tuple[str, str]]:
+    """(stage, what ran) for every stage a language model did, in pipeline order. With
+    `attempted`, also a tribunal configured with a language model whose every answer failed
+    (it still used the network)."""
     stance = next(
         (r.verification.stance_method for r in d.rounds if _is_llm(r.verification.stance_method)),
         None,
     )
+    answer = next((r.answer.method for r in d.rounds if _is_llm(r.answer.method)), None)
+    tribunal = next(
+        (
+            judge_of(role, r.tribunal)
+            for r in d.rounds
+            for role in r.tribunal.roles
+            if _is_llm(judge_of(role, r.tribunal))
+        ),
+        None,
+    )
+    if attempted and not tribunal and _is_llm(d.final.tribunal.backend):
+        tribunal = d.final.tribunal.backend
     found = [
         ("query planning", (d.plan.model or "LLM") if d.plan.origin == "llm" else None),
         ("claim extraction", d.extraction.method if _is_llm(d.extraction.method) else None),
         ("stance judging", stance),
-        ("tribunal", d.final.tribunal.backend if _is_llm(d.final.tribunal.backend) else None),
+        ("answer", answer),
+        ("tribunal", tribunal),
     ]
     return [(stage, str(ran)) for stage, ran in found if ran]
+
+
+def judge_of(role: RoleReview, tribunal: TribunalResult) -> str:
+    """Who scored a role: its own record, or (drafts made before roles kept one) the
+    tribunal's backend."""
+    return role.judge or tribunal.backend
+
+
+def _names(roles: Sequence[str]) -> str:
+    return roles[0] if len(roles) == 1 else f"{', '.join(roles[:-1])} and {roles[-1]}"
+
+
+RULES_FORMULA = "role score = 10 × Σ weight × normalised signal"
+MEAN = "tribunal score = mean of the roles"
+
+
+def tribunal_note(t: TribunalResult) -> str:
+    """Who scored the round's roles, truthfully per role: a language model's judgement only
+    for the roles a language model actually scored; the rules formula for the others,
+    including roles whose language-model answer failed."""
+    llm = [r.role for r in t.roles if _is_llm(judge_of(r, t))]
+    rules = [r.role for r in t.roles if not _is_llm(judge_of(r, t))]
+    failed = [r.role for r in t.roles if not _is_llm(judge_of(r, t)) and "failed" in r.judge]
+    if not llm:
+        line = f"Role score = 10 × Σ weight × normalised signal; {MEAN}."
+        if failed:
+            line += (
+                f" The language model's answer failed for {_names(failed)}: "
+                f"{'that role was' if len(failed) == 1 else 'those roles were'} scored by the "
+                "rules rubric, not by a language model."
+            )
+        return line
+    if not rules:
+        return (
+            "Role scores and rationales are the language model's judgements of these signals and "
+            f"the claims; the weights shown are the rules rubric's, not used by it. T{MEAN[1:]}."
+        )
+    why = " (the language model's answer failed)" if failed else ""
+    return (
+        f"{_names(llm)}: score and rationale are the language model's judgement of these "
+        f"signals and the claims. {_names(rules)}: scored by the rules rubric{why}, "
+        f"{RULES_FORMULA}. T{MEAN[1:]}."
+    )
+
+
+def tribunal_notes(d: Draft) -> list[str]:
+    """The note under the tribunal: one when every round was scored alike, else one per
+    round ("Round 1: …")."""
+    notes = [tribunal_note(r.tribunal) for r in d.rounds]
+    if len(set(notes)) == 1:
+        return notes[:1]
+    return [f"Round {r.index}: {note}" for r, note in zip(d.rounds, notes, strict=True)]
 
 
 def _is_llm(description: str) -> bool:
@@ -72,7 +139,7 @@ def is_live(d: Draft) -> bool:
     return (
         any(r.search.sources != ("local",) for r in d.rounds)
         or any(_remote(m) for m in models if m)
-        or bool(_llm_stages(d))
+        or bool(_llm_stages(d, attempted=True))
     )
 
 
@@ -80,6 +147,7 @@ def methodology(d: Draft) -> list[str]:
     """One paragraph per stage, with the numbers of this run."""
     first = d.rounds[0]
     search = first.search
+    coverage = d.selection.coverage
     origin = {
         "question-file": "given in the question file",
         "keyphrases": "derived from the question by keyphrase extraction",
@@ -94,12 +162,19 @@ def methodology(d: Draft) -> list[str]:
         (
             f"Primary paper: pinned by the question file ({_ref(d.selection.primary.id)})."
             if d.selection.pinned
-            else f"Primary paper: the best-ranked retrieved paper ({_ref(d.selection.primary.id)})."
+            else "Primary paper: the retrieved paper with an abstract most probably addressing the "
+            f"question ({_ref(d.selection.primary.id)}; relevance model: {coverage.method})."
         ),
-        f"Claims: {d.extraction.method}; {len(d.extraction.claims)} of {d.extraction.sentences} "
-        f"abstract sentences kept as findings or contributions, {d.extraction.background_skipped} "
-        "set aside as background, motivation or questions.",
+        f"Coverage: whether any of the {coverage.papers} papers searched addresses the question "
+        "at all, on an absolute scale, never relative to the other papers; "
+        + (
+            f"relevance model: {coverage.method}."
+            if d.selection.pinned
+            else "same relevance model."
+        ),
+        claims_line(d),
         verification_line(first.verification),
+        f"Answer: {d.answer.method}.",
         f"Tribunal: {d.final.tribunal.backend}. The tribunal score = mean of the three roles; "
         f"APPROVE at ≥ {d.final.tribunal.approve_at:g}, REJECT below "
         f"{d.final.tribunal.reject_below:g}, otherwise REVISE with a revision round.",
@@ -108,6 +183,22 @@ def methodology(d: Draft) -> list[str]:
     for r in d.rounds[1:]:
         lines.append(r.note)
     return lines
+
+
+def claims_line(d: Draft) -> str:
+    """What the extract stage ran and kept, and what its claim gate dropped."""
+    e = d.extraction
+    line = (
+        f"Claims: {e.method}; {len(e.claims)} of {e.sentences} abstract sentences kept as "
+        f"findings or contributions, {e.background_skipped} set aside as background, "
+        "motivation or questions."
+    )
+    if e.dropped:
+        line += (
+            f" {len(e.dropped)} claim{'' if len(e.dropped) == 1 else 's'} the language model "
+            "wrote dropped: the abstract does not state them."
+        )
+    return line
 
 
 def verification_line(v: Verification) -> str:
@@ -136,7 +227,22 @@ def uncertainties(d: Draft) -> list[str]:
     """What a reader should doubt about this draft, from the run's own signals."""
     final = d.final
     checks = final.verification.checks
+    answer = d.answer
+    coverage = d.selection.coverage
     notes = []
+    if not coverage.covered:
+        notes.append(
+            f"Not covered: none of the {coverage.papers} papers searched addresses the question "
+            f"(the best reaches probability {coverage.probability:.2f}; a paper counts at "
+            f"≥ {coverage.threshold:g}). The primary paper and its claims are the closest found, "
+            "not an answer to the question."
+        )
+    elif answer.verdict == "not_answered":
+        notes.append(
+            "Not answered: no finding in the papers that address the question bears on it "
+            "strongly enough to answer it; the statements shown, if any, are the closest "
+            "sentences, not an answer."
+        )
     if d.selection.mismatch:
         notes.append("Question–paper mismatch: " + "; ".join(d.selection.mismatch_reasons) + ".")
     for failure in d.failures:
@@ -154,6 +260,16 @@ def uncertainties(d: Draft) -> list[str]:
     notes.append(
         "Only abstracts were read: claims and evidence come from abstracts, not full texts."
     )
+    if answer.statements:
+        notes.append(
+            "The answer's statements are single sentences quoted from abstracts, chosen by their "
+            "similarity to the question; the full texts may qualify them."
+        )
+    if any(st.text for st in answer.statements):
+        notes.append(
+            "The wording beside each quoted statement is a language model's; only the quoted "
+            "sentence is the paper's."
+        )
     if not checks:
         notes.append("No findings or contributions were found in the primary paper's abstract.")
     contradicted = [c for c in checks if c.state == "contradicted"]
@@ -190,6 +306,13 @@ def uncertainties(d: Draft) -> list[str]:
     if len(d.rounds) > 1:
         scores = " → ".join(f"{r.tribunal.score:.1f}" for r in d.rounds)
         notes.append(f"The revision round changed the tribunal score {scores}.")
+    if d.extraction.dropped:
+        n = len(d.extraction.dropped)
+        notes.append(
+            f"{n} of the claims the language model wrote {'was' if n == 1 else 'were'} dropped "
+            "because the primary paper's abstract does not state them; the claims kept may "
+            "still paraphrase it loosely."
+        )
     if d.extraction.method.startswith("LLM"):
         notes.append(
             "Claims were written by a language model from the abstract; each may paraphrase or "
@@ -200,9 +323,32 @@ def uncertainties(d: Draft) -> list[str]:
             "Claims are whole abstract sentences selected by cue phrases; no language model "
             "checked or rephrased them."
         )
-    if d.final.tribunal.backend.startswith("LLM"):
-        notes.append("The tribunal's scores are a language model's judgement and prompt-sensitive.")
+    notes.append(tribunal_uncertainty(final.tribunal))
     return notes
+
+
+def tribunal_uncertainty(t: TribunalResult) -> str:
+    """How far to trust the tribunal's scores, from who actually gave them."""
+    llm = [r.role for r in t.roles if _is_llm(judge_of(r, t))]
+    rules = [r.role for r in t.roles if not _is_llm(judge_of(r, t))]
+    if llm and not rules:
+        return "The tribunal's scores are a language model's judgement and prompt-sensitive."
+    if llm:
+        return (
+            f"The scores of {_names(llm)} are a language model's judgement and prompt-sensitive; "
+            f"{_names(rules)} {'was' if len(rules) == 1 else 'were'} scored by the rules rubric "
+            "(a fixed weighting of measured signals)."
+        )
+    if _is_llm(t.backend):
+        return (
+            "The language model's answers failed for every tribunal role: all were scored by the "
+            "rules rubric, a fixed weighting of measured signals; no language model judged this "
+            "draft."
+        )
+    return (
+        "The tribunal's scores are a fixed weighting of measured signals (rules rubric): they "
+        "count and weigh, they do not read the paper."
+    )
 
 
 def build_mode(summaries: Sequence[Summary]) -> str:

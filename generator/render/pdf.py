@@ -98,6 +98,13 @@ def environment() -> Environment:
     env.globals["counts"] = formats.state_counts
     env.globals["state_labels"] = STATE_LABELS
     env.globals["state_meanings"] = formats.STATE_MEANINGS
+    env.globals["stance_labels"] = formats.STANCE_LABELS
+    env.globals["stance_meanings"] = formats.STANCE_MEANINGS
+    env.globals["answer_lead"] = formats.answer_lead
+    env.globals["match_line"] = formats.match_line
+    env.globals["coverage_line"] = formats.coverage_line
+    env.globals["stances_in"] = formats.stances_in
+    env.globals["dropped_line"] = formats.dropped_line
     return env
 
 
@@ -121,7 +128,7 @@ def _signal_table(tribunal: TribunalResult) -> dict[str, Any]:
 def draft_html(draft: Draft, standing: Standing) -> str:
     """The draft as a complete HTML document for the PDF (same sections as its page)."""
     from .markdown import references
-    from .narrative import methodology, uncertainties
+    from .narrative import judge_of, methodology, tribunal_notes, uncertainties
 
     refs = references(draft)
     return (
@@ -139,6 +146,8 @@ def draft_html(draft: Draft, standing: Standing) -> str:
             weights=lambda role: {s.name: s.weight for s in role.signals},
             methodology=methodology(draft),
             uncertainties=uncertainties(draft),
+            tribunal_notes=tribunal_notes(draft),
+            judge_of=judge_of,
             version=__version__,
         )
     )

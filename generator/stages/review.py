@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..models import (
+    Answer,
     Extraction,
     SearchResult,
     Selection,
@@ -14,7 +15,7 @@ from ..models import (
 from ..settings import ReviewSettings
 from ..tribunal import Brief, Tribunal
 
-VERSION = "2"  # 2: signals count supported claims (claim states), not a cosine threshold
+VERSION = "3"  # 3: absolute question match, coverage and answer signals
 
 
 def _share(items: list, total: int) -> float:
@@ -35,7 +36,11 @@ STRONG = 0.8  # calibrated confidence at which a supported claim counts as stron
 
 
 def measure(
-    selection: Selection, extraction: Extraction, search: SearchResult, verification: Verification
+    selection: Selection,
+    extraction: Extraction,
+    search: SearchResult,
+    verification: Verification,
+    answer: Answer,
 ) -> dict[str, Signal]:
     """The named, measured signals every tribunal backend scores from (weights set later).
 
@@ -48,7 +53,8 @@ def measure(
     mean_conf = sum(c.confidence for c in supported) / len(supported) if supported else 0.0
     strong = [c for c in supported if c.confidence >= STRONG]
     papers = {c.evidence.paper_id for c in supported if c.evidence}
-    ratio = selection.relevance / selection.best_relevance if selection.best_relevance else 0.0
+    coverage = selection.coverage
+    strong_statements = [st for st in answer.statements if st.stance != "related"]
     paper_s = "paper" if len(papers) == 1 else "papers"
     uncontradicted = 1 - len(contradicted) / n if n else 0.0
     signals = [
@@ -86,9 +92,23 @@ def measure(
         ),
         _signal(
             "question_match",
-            round(ratio, 4),
-            f"paper relevance {selection.relevance:.2f} vs best retrieved "
-            f"{selection.best_relevance:.2f}",
+            selection.match,
+            f"the primary paper addresses the question with calibrated probability "
+            f"{selection.match:.2f} (a paper counts at ≥ {coverage.threshold:g})",
+        ),
+        _signal(
+            "coverage",
+            coverage.probability,
+            f"the best of the {coverage.papers} papers searched addresses the question with "
+            f"probability {coverage.probability:.2f}"
+            + ("" if coverage.covered else ": not covered"),
+        ),
+        _signal(
+            "answer",
+            len(strong_statements),
+            f"answer {answer.label.lower()}: {_count(len(strong_statements), 'statement')} "
+            "bearing strongly on the question; full marks at 2",
+            scale=2,
         ),
         _signal(
             "pairing",

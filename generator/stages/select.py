@@ -1,7 +1,14 @@
-"""select: the primary paper (pinned, else best-ranked) and how well it matches the question.
+"""select: the primary paper and whether the papers searched cover the question at all.
 
-Two measured checks flag a mismatch, each with its numbers on the page:
-- rank: the pinned paper ranks below what our own search keeps for this question;
+Every kept paper gets a calibrated P(it addresses the question) from the relevance model
+(verifier/relevance.py). The primary is the pinned paper, else the most probable kept paper
+that has an abstract (never one without: there would be nothing to extract claims from).
+Coverage is the best paper's probability against the model's threshold: below it, the draft
+says the question is not covered.
+
+Three measured checks flag a mismatch of a pinned paper, each with its numbers on the page:
+- match: the paper addresses the question with a probability below the threshold;
+- rank: it ranks below what our own search keeps for this question;
 - names: the question names specific methods or datasets (terms rare in the corpus) and the
   paper mentions none of them.
 """
@@ -10,12 +17,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..embedders import Embedder
-from ..models import Paper, Question, SearchResult, Selection
+from ..models import Coverage, Paper, Question, SearchResult, Selection
 from ..settings import SelectSettings
+from ..textutil import split_sentences
 
-VERSION = "2"
+if TYPE_CHECKING:
+    from ..verifier.relevance import Relevance
+
+VERSION = "3"  # 3: calibrated match and coverage; primary = most probable with abstract
 
 _NAME = re.compile(r"\b(?=[\w-]*[A-Za-z])[A-Za-z0-9][\w-]*[A-Z0-9][\w-]*\b")
 _SIZE = re.compile(r"\d+(?:\.\d+)?[KMBT]")  # model sizes such as 7B are not names
@@ -55,6 +67,11 @@ def named_terms(question: str, corpus: Sequence[Paper], max_df: float) -> list[s
     return found
 
 
+def has_abstract(paper: Paper) -> bool:
+    """Whether the paper has an abstract with at least one real sentence to take claims from."""
+    return any(len(sentence.split()) >= 5 for sentence in split_sentences(paper.abstract))
+
+
 def select(
     question: Question,
     search: SearchResult,
@@ -62,23 +79,55 @@ def select(
     corpus: Sequence[Paper],
     corpus_rank: tuple[int, int] | None,
     embedder: Embedder,
+    relevance: Relevance,
     settings: SelectSettings,
 ) -> Selection:
-    """Choose the primary paper and measure its match with the question."""
+    """Choose the primary paper, judge coverage and measure the pairing."""
     retrieved = [r.paper.id for r in search.papers]
     if question.paper and pinned is None:
         raise SelectError(f"pinned paper {question.paper} was not found in any source")
     if pinned is None and not search.papers:
         raise SelectError("no paper was retrieved for this question")
-    primary = pinned or search.papers[0].paper
+    kept = [r.paper for r in search.papers]
+    found = relevance.matches(question.question, [p.text for p in kept])
+    probability = {p.id: m.probability for p, m in zip(kept, found, strict=True)}
+    if pinned is None:
+        usable = [i for i, p in enumerate(kept) if has_abstract(p)]
+        if not usable:
+            raise SelectError(
+                f"none of the {len(kept)} papers retrieved has an abstract to take claims from"
+            )
+        primary = kept[max(usable, key=lambda i: (found[i].probability, -i))]
+    else:
+        primary = pinned
+        if primary.id not in probability:
+            probability[primary.id] = relevance.matches(question.question, [primary.text])[
+                0
+            ].probability
+    threshold = relevance.model.threshold
+    best_id = max(probability, key=probability.__getitem__) if probability else None
+    best = probability[best_id] if best_id else 0.0
+    coverage = Coverage(
+        covered=best >= threshold,
+        probability=best,
+        best_paper=best_id,
+        papers=len(kept),
+        threshold=threshold,
+        method=relevance.model.describe(),
+    )
+    match = probability[primary.id]
     rank = retrieved.index(primary.id) + 1 if primary.id in retrieved else None
     if rank is not None:
-        relevance = search.papers[rank - 1].relevance
+        ranker_score = search.papers[rank - 1].relevance
     else:
-        relevance = embedder.similarity(question.question, [primary.text])[0]
-    best = max([relevance, *(r.relevance for r in search.papers)])
-
+        ranker_score = embedder.similarity(question.question, [primary.text])[0]
     reasons: list[str] = []
+    if pinned is not None and coverage.covered and match < threshold:
+        reasons.append(
+            f"the pinned paper addresses the question with probability {match:.2f} (a paper "
+            f"counts as addressing it at ≥ {threshold:g}); the best paper searched has "
+            f"{best:.2f}"
+        )
     if question.paper and corpus_rank and corpus_rank[0] > search.keep:
         reasons.append(
             f"the pinned paper ranks {corpus_rank[0]} of {corpus_rank[1]} in the corpus for this "
@@ -94,8 +143,10 @@ def select(
     return Selection(
         primary=primary,
         pinned=pinned is not None,
-        relevance=relevance,
-        best_relevance=best,
+        match=match,
+        coverage=coverage,
+        relevance=ranker_score,
+        best_relevance=max([ranker_score, *(r.relevance for r in search.papers)]),
         rank_in_retrieved=rank,
         corpus_rank=corpus_rank[0] if corpus_rank else None,
         corpus_size=corpus_rank[1] if corpus_rank else None,

@@ -63,13 +63,21 @@ class LlmTribunal:
             except ServiceError as exc:
                 return f"{role} review by LLM failed ({exc}); scored by the rules rubric"
             return rules[role].model_copy(  # type: ignore[index]
-                update={"score": round(answer.score, 1), "rationale": answer.rationale}
+                update={
+                    "score": round(answer.score, 1),
+                    "rationale": answer.rationale,
+                    "judge": f"LLM {self.client.describe()}",
+                }
             )
 
         with ThreadPoolExecutor(max_workers=len(PROMPTS)) as pool:
             answers = list(pool.map(ask, PROMPTS))
         roles = tuple(
-            a if isinstance(a, RoleReview) else rules[role]  # type: ignore[index]
+            a
+            if isinstance(a, RoleReview)
+            else rules[role].model_copy(  # type: ignore[index]
+                update={"judge": f"{rules[role].judge} (the LLM's answer failed)"}  # type: ignore[index]
+            )
             for role, a in zip(PROMPTS, answers, strict=True)
         )
         return Votes(roles=roles, failures=tuple(a for a in answers if isinstance(a, str)))

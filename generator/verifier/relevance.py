@@ -1,0 +1,187 @@
+"""Does a paper address a question? An absolute, calibrated probability, never a ratio to the
+best paper retrieved.
+
+Each (question, paper) pair is measured by up to three similarities: semantic (all-MiniLM-L6-v2
+cosine of the question and the paper's title and abstract; the `minilm` backend only), lexical
+(TF-IDF 1–2-gram cosine) and terms (the idf-weighted share of the question's terms the paper
+states, coverage.py). A logistic model per verify backend turns them into P(the paper addresses
+the question); it is fitted on labelled questions (`sovereign eval coverage --fit`) and kept
+with its measured figures in `relevance.json` beside this module.
+
+The same probability decides three things: which retrieved paper is the primary (the most
+probable), whether the sources cover the question at all (the best paper's probability), and
+whether a pinned paper matches its question.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .coverage import TermWeights, terms
+from .scoring import Encoder, lexical_matrix
+from .weights import Linear
+
+FEATURES = ("semantic", "lexical", "terms", "key_terms", "sentence")
+KEY_TERMS = 3  # the most specific terms of a question
+
+
+@dataclass(frozen=True)
+class Match:
+    """How well one paper addresses the question."""
+
+    probability: float
+    semantic: float | None
+    lexical: float
+    terms: float
+    key_terms: float
+    sentence: float
+
+
+@dataclass(frozen=True)
+class RelevanceModel:
+    """The fitted model of one verify backend, and the probability that counts as covered."""
+
+    model: Linear
+    threshold: float
+    fitted_on: str
+
+    def describe(self) -> str:
+        parts = " + ".join(self.model.features)
+        return (
+            f"P(paper addresses the question): logistic model over {parts}, fitted on "
+            f"{self.fitted_on}; covered at ≥ {self.threshold:g}"
+        )
+
+
+def relevance_path() -> Path:
+    return Path(str(resources.files("generator.verifier") / "relevance.json"))
+
+
+@lru_cache(maxsize=1)
+def relevance_digest() -> str:
+    """Content hash of the shipped relevance model: part of the select stage's cache key."""
+    return hashlib.sha256(relevance_path().read_bytes()).hexdigest()[:12]
+
+
+def parse(data: dict[str, Any], backend: str) -> RelevanceModel:
+    try:
+        entry = data["backends"][backend]
+    except KeyError:
+        raise ValueError(f"no fitted relevance model for backend {backend!r}") from None
+    features = tuple(entry["model"]["features"])
+    unknown = [f for f in features if f not in FEATURES]
+    if unknown:
+        raise ValueError(f"relevance model names unknown features {unknown}")
+    return RelevanceModel(
+        model=Linear.from_json(entry["model"], features),
+        threshold=float(entry["threshold"]),
+        fitted_on=str(data["fitted_on"]),
+    )
+
+
+@lru_cache(maxsize=4)
+def load_relevance(backend: str, path: Path | None = None) -> RelevanceModel:
+    """The fitted relevance model of a verify backend (default: shipped with the package)."""
+    return parse(json.loads((path or relevance_path()).read_text("utf-8")), backend)
+
+
+def measure(
+    question: str,
+    texts: Sequence[str],
+    encoder: Encoder | None,
+    background: TermWeights,
+    mix: dict[str, float] | None = None,
+) -> np.ndarray:
+    """Rows of (semantic, lexical, terms, key_terms) for the question against each text;
+    semantic is NaN without an encoder. key_terms is the share of the question's KEY_TERMS
+    most specific terms (highest idf) the text states; sentence is the evidence strength of
+    the text's best sentence against the question (the verifier's mix of semantic, lexical
+    and coverage similarity, `mix`)."""
+    if not texts:
+        return np.zeros((0, len(FEATURES)))
+    semantic = np.full(len(texts), np.nan)
+    if encoder is not None:
+        vectors = encoder.encode([question, *texts])
+        semantic = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
+    lexical = lexical_matrix([question], list(texts), 2)[0]
+    wanted = terms(question)
+    key = frozenset(sorted(wanted, key=lambda t: (-background.idf(t), t))[:KEY_TERMS])
+    found = [terms(t) for t in texts]
+    covered = np.array([background.coverage(wanted, f) for f in found])
+    keyed = np.array([len(key & f) / len(key) if key else 0.0 for f in found])
+    best = _best_sentences(question, texts, encoder, background, mix or SENTENCE_MIX)
+    return np.column_stack([semantic, lexical, covered, keyed, best])
+
+
+SENTENCE_MIX = {"semantic": 0.5, "lexical": 0.0, "coverage": 0.5}
+
+
+def _best_sentences(
+    question: str,
+    texts: Sequence[str],
+    encoder: Encoder | None,
+    background: TermWeights,
+    mix: dict[str, float],
+) -> np.ndarray:
+    """Each text's strongest sentence against the question."""
+    from ..textutil import split_sentences
+    from .scoring import similarities
+
+    split = [split_sentences(t) or [t] for t in texts]
+    flat = [s for sentences in split for s in sentences]
+    semantic, lexical, coverage = similarities([question], flat, encoder, background)
+    strength = mix["lexical"] * lexical[0] + mix["coverage"] * coverage[0]
+    if semantic is not None:
+        strength = strength + mix["semantic"] * semantic[0]
+    out, start = [], 0
+    for sentences in split:
+        out.append(float(strength[start : start + len(sentences)].max()))
+        start += len(sentences)
+    return np.asarray(out)
+
+
+def matches(
+    question: str,
+    texts: Sequence[str],
+    model: RelevanceModel,
+    encoder: Encoder | None,
+    background: TermWeights,
+) -> list[Match]:
+    """P(each text addresses the question), with the similarities behind it."""
+    rows = measure(question, texts, encoder, background)
+    if not len(rows):
+        return []
+    columns = [FEATURES.index(f) for f in model.model.features]
+    probability = model.model.probability(rows[:, columns])
+    return [
+        Match(
+            probability=round(float(p), 4),
+            semantic=None if np.isnan(row[0]) else round(float(row[0]), 4),
+            lexical=round(float(row[1]), 4),
+            terms=round(float(row[2]), 4),
+            key_terms=round(float(row[3]), 4),
+            sentence=round(float(row[4]), 4),
+        )
+        for p, row in zip(probability, rows, strict=True)
+    ]
+
+
+@dataclass(frozen=True)
+class Relevance:
+    """A relevance model with what it reads: the semantic encoder and the corpus term weights."""
+
+    model: RelevanceModel
+    encoder: Encoder | None
+    background: TermWeights
+
+    def matches(self, question: str, texts: Sequence[str]) -> list[Match]:
+        return matches(question, texts, self.model, self.encoder, self.background)
