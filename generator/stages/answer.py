@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from ..verifier.stance import StanceJudge
     from ..verifier.weights import BackendWeights
 
-VERSION = "1"
+VERSION = "2"  # 2: verbs agree with their counts
 METHOD = (
     "extractive: sentences of the papers that address the question, scored against it by the "
     "verifier's evidence strength; stance judged against the question's claim where strong"
@@ -302,6 +302,13 @@ def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
+def _verb(count: int, verb: str) -> str:
+    """The verb agreeing with `count` things: 1 statement supports, 2 statements support."""
+    if count != 1:
+        return verb
+    return f"{verb}es" if verb.endswith(("s", "sh", "ch")) else f"{verb}s"
+
+
 def not_covered_line(coverage: Coverage, papers: int) -> str:
     best = (
         f"the closest, {coverage.best_paper}, addresses it with probability "
@@ -324,32 +331,33 @@ def summary_line(
     sources = len({st.paper_id for st in statements if st.stance != "related"})
     if verdict == "yes":
         return (
-            f"Yes: {_n(count['supports'], 'statement')} from {_n(sources, 'paper')} support it; "
-            "none contradicts it."
+            f"Yes: {_n(count['supports'], 'statement')} from {_n(sources, 'paper')} "
+            f"{_verb(count['supports'], 'support')} it; none contradicts it."
         )
     if verdict == "no":
         return (
-            f"No: {_n(count['contradicts'], 'statement')} from {_n(sources, 'paper')} contradict "
-            "it; none supports it."
+            f"No: {_n(count['contradicts'], 'statement')} from {_n(sources, 'paper')} "
+            f"{_verb(count['contradicts'], 'contradict')} it; none supports it."
         )
     if verdict == "mixed":
         return (
-            f"Mixed: {_n(count['supports'], 'statement')} support it and "
-            f"{count['contradicts']} contradict it."
+            f"Mixed: {_n(count['supports'], 'statement')} {_verb(count['supports'], 'support')} "
+            f"it and {count['contradicts']} {_verb(count['contradicts'], 'contradict')} it."
         )
     if verdict == "answered":
         return (
-            f"Answered in part: {_n(strong, 'statement')} from {_n(sources, 'paper')} bear "
-            "directly on the question."
+            f"Answered in part: {_n(strong, 'statement')} from {_n(sources, 'paper')} "
+            f"{_verb(strong, 'bear')} directly on the question."
         )
     unclear = sum(st.stance == "unclear" for st in statements)
     if unclear:
         return (
-            f"Not answered: {_n(unclear, 'statement')} bear on the question, but whether they "
-            "support or contradict it is unclear."
+            f"Not answered: {_n(unclear, 'statement')} {_verb(unclear, 'bear')} on the question, "
+            "but whether they support or contradict it is unclear."
         )
     closest = "; the closest statements only propose or describe" if statements else ""
     return (
-        f"Not answered by the {_n(papers, 'paper')} searched: {addressing} address the topic, "
+        f"Not answered by the {_n(papers, 'paper')} searched: {addressing} "
+        f"{_verb(addressing, 'address')} the topic, "
         f"but none of their sentences reports a finding that bears on the question{closest}."
     )
