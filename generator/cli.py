@@ -657,6 +657,17 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run(args, _settings(args))
 
 
+def _question_sets(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--questions",
+        type=Path,
+        nargs="+",
+        default=[Path("bench/coverage_questions.yaml"), Path("bench/coverage_holdout.yaml")],
+        help="question sets: on_topic (with the corpus papers that address each) and "
+        "off_topic (default: the two sets in bench/)",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="sovereign", description=__doc__.splitlines()[0])
     main.add_argument(
@@ -788,14 +799,7 @@ def parser() -> argparse.ArgumentParser:
         help="does the draft know when the corpus does not cover a question, and pick a "
         "paper that does",
     )
-    p.add_argument(
-        "--questions",
-        type=Path,
-        nargs="+",
-        default=[Path("bench/coverage_questions.yaml"), Path("bench/coverage_holdout.yaml")],
-        help="question sets: on_topic (with the corpus papers that address each) and "
-        "off_topic (default: the two sets in bench/)",
-    )
+    _question_sets(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument(
         "--fit",
@@ -809,13 +813,7 @@ def parser() -> argparse.ArgumentParser:
         "tribunal",
         help="build drafts with planted defects and count how many the policy approves",
     )
-    p.add_argument(
-        "--questions",
-        type=Path,
-        nargs="+",
-        default=[Path("bench/coverage_questions.yaml"), Path("bench/coverage_holdout.yaml")],
-        help="question sets the drafts are made from (default: the two sets in bench/)",
-    )
+    _question_sets(p)
     p.add_argument(
         "--per-defect", type=int, default=5, help="drafts per defect and good drafts (default 5)"
     )

@@ -78,6 +78,19 @@ def load_question_set(path: Path, corpus_ids: set[str]) -> QuestionSet:
     return data
 
 
+def load_question_sets(paths: list[Path], settings: Settings) -> QuestionSet:
+    """The sets in `paths` as one, checked against the configured corpus (EvalInputError)."""
+    from ..corpus import load_corpus
+    from ..settings import corpus_path
+
+    ids = {p.id for p in load_corpus(corpus_path(settings))}
+    sets = [load_question_set(path, ids) for path in paths]
+    return QuestionSet(
+        on_topic=tuple(q for one in sets for q in one.on_topic),
+        off_topic=tuple(q for one in sets for q in one.off_topic),
+    )
+
+
 @dataclass
 class Measured:
     """One question: the features of the papers the search kept (best-ranked first) and,
@@ -348,22 +361,15 @@ def run(args: Any, settings: Settings) -> int:
     """Body of `sovereign eval coverage`."""
     from ..cache import StageCache
     from ..cli import EXIT_OK, EXIT_USAGE
-    from ..corpus import load_corpus
     from ..pipeline import Context
-    from ..settings import corpus_path
     from ..verifier.relevance import load_relevance
     from .command import _progress
 
-    ids = {p.id for p in load_corpus(corpus_path(settings))}
     try:
-        sets = [load_question_set(path, ids) for path in args.questions]
+        data = load_question_sets(args.questions, settings)
     except EvalInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    data = QuestionSet(
-        on_topic=tuple(q for one in sets for q in one.on_topic),
-        off_topic=tuple(q for one in sets for q in one.off_topic),
-    )
     names = " + ".join(path.name for path in args.questions)
     cache = StageCache(args.root / settings.paths.cache_dir / "stages")
     bar, tick = _progress()

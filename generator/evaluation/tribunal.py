@@ -221,22 +221,15 @@ def evaluate(
 def run(args: Any, settings: Settings) -> int:
     """Body of `sovereign eval tribunal`."""
     from ..cli import EXIT_OK, EXIT_USAGE
-    from ..corpus import load_corpus
-    from ..settings import corpus_path
     from .command import _progress
-    from .coverage import load_question_set
+    from .coverage import load_question_sets
     from .data import EvalInputError
 
-    ids = {p.id for p in load_corpus(corpus_path(settings))}
     try:
-        sets = [load_question_set(path, ids) for path in args.questions]
+        data = load_question_sets(args.questions, settings)
     except EvalInputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    data = QuestionSet(
-        on_topic=tuple(q for one in sets for q in one.on_topic),
-        off_topic=tuple(q for one in sets for q in one.off_topic),
-    )
     bar, tick = _progress()
     with bar:
         report = evaluate(data, settings, args.per_defect, tick)

@@ -166,3 +166,17 @@ def coverage_line(coverage: Coverage) -> str:
         f"Coverage: the best of the {_n(coverage.papers, 'paper')} searched addresses the "
         f"question with probability {coverage.probability:.2f} — {verdict}."
     )
+
+
+def template_globals() -> dict[str, object]:
+    """The helpers and labels the page and the PDF templates share, by the names they use."""
+    return {
+        "counts": state_counts,
+        "state_meanings": STATE_MEANINGS,
+        "stance_meanings": STANCE_MEANINGS,
+        "answer_lead": answer_lead,
+        "match_line": match_line,
+        "coverage_line": coverage_line,
+        "stances_in": stances_in,
+        "dropped_line": dropped_line,
+    }

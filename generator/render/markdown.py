@@ -62,14 +62,7 @@ def environment() -> Environment:
     env.filters["claims_line"] = lambda counts, verb="extracted": Markup(
         formats.claims_line(counts, verb)
     )
-    env.globals["counts"] = formats.state_counts
-    env.globals["state_meanings"] = formats.STATE_MEANINGS
-    env.globals["stance_meanings"] = formats.STANCE_MEANINGS
-    env.globals["answer_lead"] = formats.answer_lead
-    env.globals["match_line"] = formats.match_line
-    env.globals["coverage_line"] = formats.coverage_line
-    env.globals["stances_in"] = formats.stances_in
-    env.globals["dropped_line"] = formats.dropped_line
+    env.globals.update(formats.template_globals())
     env.filters["yaml_str"] = lambda v: Markup(json.dumps(escape.clean(v), ensure_ascii=False))
     return env
 

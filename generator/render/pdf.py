@@ -95,16 +95,9 @@ def environment() -> Environment:
     env.filters["weight"] = lambda v: f"{float(v):g}"
     env.filters["pct"] = formats.percent
     env.filters["claims_line"] = formats.claims_line
-    env.globals["counts"] = formats.state_counts
+    env.globals.update(formats.template_globals())
     env.globals["state_labels"] = STATE_LABELS
-    env.globals["state_meanings"] = formats.STATE_MEANINGS
     env.globals["stance_labels"] = formats.STANCE_LABELS
-    env.globals["stance_meanings"] = formats.STANCE_MEANINGS
-    env.globals["answer_lead"] = formats.answer_lead
-    env.globals["match_line"] = formats.match_line
-    env.globals["coverage_line"] = formats.coverage_line
-    env.globals["stances_in"] = formats.stances_in
-    env.globals["dropped_line"] = formats.dropped_line
     return env
 
 
