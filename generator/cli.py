@@ -465,7 +465,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for d in report.drafts:
         f = d.final
         print(
-            f"{d.slug}: {len(f.search.papers)} papers retrieved. "
+            f"{d.slug}: Answer: {d.answer.summary} "
+            f"{len(f.search.papers)} papers retrieved. "
             f"{claims_line(state_counts(f.verification))}. Tribunal: "
             f"{f.tribunal.score:.1f}/10 → {f.tribunal.verdict} (revision_round={f.index}). "
             f"Policy: {d.decision.policy} — {d.decision.reason}"

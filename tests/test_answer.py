@@ -208,3 +208,15 @@ def test_rationales_name_distinct_weakest_and_strongest_signals(ctx: Context) ->
             else:
                 assert "All its signals stand at" in role.rationale
             assert role.judge.startswith("rules")
+
+
+def test_run_prints_the_answer_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from generator.cli import main
+    from tests.conftest import make_project
+
+    project = make_project(tmp_path / "p", questions=["sparse-upcycling-vs-scratch.yaml"])
+    assert main(["--root", str(project), "run", "sparse-upcycling-vs-scratch"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("sparse-upcycling-vs-scratch: "))
+    assert line.startswith("sparse-upcycling-vs-scratch: Answer: ")
+    assert "Policy: ESCALATE_TO_OWNER" in line or "Policy: AUTO_APPROVE" in line

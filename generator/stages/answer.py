@@ -191,10 +191,10 @@ def rank(
     little ahead of sentences that only propose or describe."""
     from ..verifier.scoring import similarities
 
-    semantic, lexical, covered = similarities(
-        [target], [s for _, s, _ in pool], encoder, background
-    )
     mix = weights.mix
+    semantic, lexical, covered = similarities(
+        [target], [s for _, s, _ in pool], encoder, background, lexical=mix["lexical"] > 0
+    )
     strength = mix["lexical"] * lexical[0] + mix["coverage"] * covered[0]
     if semantic is not None:
         strength = strength + mix["semantic"] * semantic[0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from ..models import Claim, ClaimKind, Extraction, Paper
@@ -100,8 +101,14 @@ def method() -> str:
 
 def classify(sentences: list[str]) -> list[SentenceRole]:
     """The role of every sentence of one abstract, in order."""
+    return list(_classify(tuple(sentences)))
+
+
+@lru_cache(maxsize=4096)
+def _classify(sentences: tuple[str, ...]) -> tuple[SentenceRole, ...]:
+    # NOTE: memoised by abstract: the same papers come back for question after question.
     if not sentences:
-        return []
+        return ()
     import numpy as np
 
     from ..verifier.roles import features, load_roles
@@ -117,7 +124,7 @@ def classify(sentences: list[str]) -> list[SentenceRole]:
         if NEVER.search(sentence) or len(sentence.split()) < 5 or claim < CLAIM_AT:
             kind, cues = None, tuple(hits(BACKGROUND, sentence))
         found.append(SentenceRole(kind, round(claim, 4), cues))
-    return found
+    return tuple(found)
 
 
 def _tidy(sentence: str) -> str:

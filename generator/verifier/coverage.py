@@ -37,8 +37,10 @@ def _stop_words() -> frozenset[str]:
     return frozenset(ENGLISH_STOP_WORDS) | _MORE_STOP_WORDS
 
 
+@lru_cache(maxsize=65536)
 def terms(text: str) -> frozenset[str]:
-    """The distinct stemmed content terms of `text`."""
+    """The distinct stemmed content terms of `text` (memoised: a corpus's sentences recur in
+    every question's verification)."""
     stop = _stop_words()
     words = [w.lower() for w in _TOKEN.findall(text)]
     kept = [w for w in words if w not in stop and (len(w) > 1 or w.isdigit())]
@@ -54,11 +56,19 @@ class TermWeights:
         for text in documents:
             self.df.update(terms(text))
             self.size += 1
+        self._idf: dict[str, float] = {}
+        self._totals: dict[frozenset[str], float] = {}
 
     def idf(self, term: str) -> float:
-        return math.log((self.size + 1) / (self.df.get(term, 0) + 1)) + 1.0
+        value = self._idf.get(term)
+        if value is None:
+            value = math.log((self.size + 1) / (self.df.get(term, 0) + 1)) + 1.0
+            self._idf[term] = value
+        return value
 
     def coverage(self, wanted: frozenset[str], found: frozenset[str]) -> float:
         """Share of the idf of the `wanted` terms (a claim's) that `found` (a text's) has."""
-        total = sum(self.idf(t) for t in wanted)
+        total = self._totals.get(wanted)
+        if total is None:
+            total = self._totals[wanted] = sum(self.idf(t) for t in wanted)
         return sum(self.idf(t) for t in wanted & found) / total if total else 0.0

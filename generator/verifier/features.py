@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 import numpy as np
 
@@ -36,6 +37,18 @@ _FIRST_PERSON = re.compile(r"\b(?:we|our)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d")
 
 
+@lru_cache(maxsize=65536)
+def _wording(sentence: str) -> tuple[float, float, float, float]:
+    """has_number, length, first_person, finding_cue of one sentence (memoised: a corpus's
+    sentences recur for every claim)."""
+    return (
+        float(bool(_NUMBER.search(sentence))),
+        min(len(sentence.split()), 60) / 60,
+        float(bool(_FIRST_PERSON.search(sentence))),
+        float(bool(_FINDING_CUE.search(sentence))),
+    )
+
+
 def selector_features(
     sentences: Sequence[str],
     semantic: np.ndarray | None,
@@ -46,29 +59,22 @@ def selector_features(
     n = len(sentences)
     sem = semantic if semantic is not None else np.zeros(n)
     cov = coverage
-    rows = []
-    for i, sentence in enumerate(sentences):
-        position = i / max(n - 1, 1)
-        rows.append(
-            [
-                sem[i],
-                lexical[i],
-                cov[i],
-                sem[i] - sem.mean(),
-                lexical[i] - lexical.mean(),
-                cov[i] - cov.mean(),
-                sem[i] - sem.max(),
-                position,
-                position**2,
-                float(i == 0),
-                float(i == n - 1),
-                float(bool(_NUMBER.search(sentence))),
-                min(len(sentence.split()), 60) / 60,
-                float(bool(_FIRST_PERSON.search(sentence))),
-                float(bool(_FINDING_CUE.search(sentence))),
-            ]
-        )
-    return np.asarray(rows, dtype=float).reshape(n, len(SELECTOR_FEATURES))
+    position = np.arange(n) / max(n - 1, 1)
+    columns = [
+        sem,
+        lexical,
+        cov,
+        sem - sem.mean(),
+        lexical - lexical.mean(),
+        cov - cov.mean(),
+        sem - sem.max(),
+        position,
+        position**2,
+        (np.arange(n) == 0).astype(float),
+        (np.arange(n) == n - 1).astype(float),
+    ]
+    wording = np.asarray([_wording(s) for s in sentences], dtype=float).reshape(n, 4)
+    return np.column_stack([*columns, wording]).reshape(n, len(SELECTOR_FEATURES))
 
 
 STANCE_FEATURES = (

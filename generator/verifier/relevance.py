@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -40,7 +40,7 @@ class Match:
 
     probability: float
     semantic: float | None
-    lexical: float
+    lexical: float | None
     terms: float
     key_terms: float
     sentence: float
@@ -99,38 +99,36 @@ def measure(
     texts: Sequence[str],
     encoder: Encoder | None,
     background: TermWeights,
-    mix: dict[str, float] | None = None,
+    lexical: bool = True,
 ) -> np.ndarray:
-    """Rows of (semantic, lexical, terms, key_terms) for the question against each text;
-    semantic is NaN without an encoder. key_terms is the share of the question's KEY_TERMS
-    most specific terms (highest idf) the text states; sentence is the evidence strength of
-    the text's best sentence against the question (the verifier's mix of semantic, lexical
-    and coverage similarity, `mix`)."""
+    """Rows of (semantic, lexical, terms, key_terms, sentence) for the question against each
+    text; semantic is NaN without an encoder, lexical NaN when not asked for. key_terms is the
+    share of the question's KEY_TERMS most specific terms (highest idf) the text states;
+    sentence is the strength of the text's best sentence against the question (SENTENCE_MIX
+    of its semantic similarity and term coverage)."""
     if not texts:
         return np.zeros((0, len(FEATURES)))
     semantic = np.full(len(texts), np.nan)
     if encoder is not None:
         vectors = encoder.encode([question, *texts])
         semantic = np.clip(vectors[1:] @ vectors[0], 0.0, 1.0)
-    lexical = lexical_matrix([question], list(texts), 2)[0]
+    tfidf = (
+        lexical_matrix([question], list(texts), 2)[0] if lexical else np.full(len(texts), np.nan)
+    )
     wanted = terms(question)
     key = frozenset(sorted(wanted, key=lambda t: (-background.idf(t), t))[:KEY_TERMS])
     found = [terms(t) for t in texts]
     covered = np.array([background.coverage(wanted, f) for f in found])
     keyed = np.array([len(key & f) / len(key) if key else 0.0 for f in found])
-    best = _best_sentences(question, texts, encoder, background, mix or SENTENCE_MIX)
-    return np.column_stack([semantic, lexical, covered, keyed, best])
+    best = _best_sentences(question, texts, encoder, background)
+    return np.column_stack([semantic, tfidf, covered, keyed, best])
 
 
-SENTENCE_MIX = {"semantic": 0.5, "lexical": 0.0, "coverage": 0.5}
+SENTENCE_MIX = {"semantic": 0.5, "coverage": 0.5}
 
 
 def _best_sentences(
-    question: str,
-    texts: Sequence[str],
-    encoder: Encoder | None,
-    background: TermWeights,
-    mix: dict[str, float],
+    question: str, texts: Sequence[str], encoder: Encoder | None, background: TermWeights
 ) -> np.ndarray:
     """Each text's strongest sentence against the question."""
     from ..textutil import split_sentences
@@ -138,10 +136,10 @@ def _best_sentences(
 
     split = [split_sentences(t) or [t] for t in texts]
     flat = [s for sentences in split for s in sentences]
-    semantic, lexical, coverage = similarities([question], flat, encoder, background)
-    strength = mix["lexical"] * lexical[0] + mix["coverage"] * coverage[0]
+    semantic, _, coverage = similarities([question], flat, encoder, background, lexical=False)
+    strength = SENTENCE_MIX["coverage"] * coverage[0]
     if semantic is not None:
-        strength = strength + mix["semantic"] * semantic[0]
+        strength = strength + SENTENCE_MIX["semantic"] * semantic[0]
     out, start = [], 0
     for sentences in split:
         out.append(float(strength[start : start + len(sentences)].max()))
@@ -157,7 +155,7 @@ def matches(
     background: TermWeights,
 ) -> list[Match]:
     """P(each text addresses the question), with the similarities behind it."""
-    rows = measure(question, texts, encoder, background)
+    rows = measure(question, texts, encoder, background, "lexical" in model.model.features)
     if not len(rows):
         return []
     columns = [FEATURES.index(f) for f in model.model.features]
@@ -166,7 +164,7 @@ def matches(
         Match(
             probability=round(float(p), 4),
             semantic=None if np.isnan(row[0]) else round(float(row[0]), 4),
-            lexical=round(float(row[1]), 4),
+            lexical=None if np.isnan(row[1]) else round(float(row[1]), 4),
             terms=round(float(row[2]), 4),
             key_terms=round(float(row[3]), 4),
             sentence=round(float(row[4]), 4),
@@ -177,11 +175,17 @@ def matches(
 
 @dataclass(frozen=True)
 class Relevance:
-    """A relevance model with what it reads: the semantic encoder and the corpus term weights."""
+    """A relevance model with what it reads: the semantic encoder and the corpus term weights.
+    Matches are remembered by (question, text): select and every round's answer ask about
+    the same papers."""
 
     model: RelevanceModel
     encoder: Encoder | None
     background: TermWeights
+    _memo: dict[tuple[str, str], Match] = field(default_factory=dict, compare=False, repr=False)
 
     def matches(self, question: str, texts: Sequence[str]) -> list[Match]:
-        return matches(question, texts, self.model, self.encoder, self.background)
+        missing = list(dict.fromkeys(t for t in texts if (question, t) not in self._memo))
+        found = matches(question, missing, self.model, self.encoder, self.background)
+        self._memo.update({(question, t): m for t, m in zip(missing, found, strict=True)})
+        return [self._memo[question, t] for t in texts]

@@ -100,9 +100,15 @@ def similarities(
     encoder: Encoder | None,
     background: TermWeights,
     ngram_max: int = 2,
+    lexical: bool = True,
 ) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
-    """(semantic, lexical, coverage) matrices, claims × sentences."""
-    lexical = lexical_matrix(claims, sentences, ngram_max)
+    """(semantic, lexical, coverage) matrices, claims × sentences; lexical is zeros when not
+    asked for (fitting TF-IDF is the costly part when nothing reads it)."""
+    tfidf = (
+        lexical_matrix(claims, sentences, ngram_max)
+        if lexical
+        else np.zeros((len(claims), len(sentences)))
+    )
     semantic = None
     if encoder is not None and claims and sentences:
         vectors = encoder.encode([*claims, *sentences])
@@ -111,7 +117,7 @@ def similarities(
     coverage = np.array(
         [[background.coverage(terms(c), found) for found in sentence_terms] for c in claims]
     ).reshape(len(claims), len(sentences))
-    return semantic, lexical, coverage
+    return semantic, tfidf, coverage
 
 
 def score(
