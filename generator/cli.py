@@ -39,14 +39,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.offline() if getattr(args, "offline", False) else settings
 
 
-def _report(problems: list[Problem]) -> None:
+QUESTION_HINT = "the question format is in generator/schema/question.schema.json"
+SETTINGS_HINT = "`sovereign config` lists every setting with its description"
+
+
+def _report(problems: list[Problem], hint: str = QUESTION_HINT) -> None:
     for problem in problems:
         _err(str(problem))
     if problems:
-        _err(
-            f"{len(problems)} problem(s) found. Fix the lines above; the question format is "
-            "in generator/schema/question.schema.json."
-        )
+        _err(f"{len(problems)} problem(s) found. Fix the lines above; {hint}.")
 
 
 def _check_pins(root: Path, questions: list[Question], settings: Settings) -> list[Problem]:
@@ -640,11 +641,19 @@ def cmd_config(args: argparse.Namespace) -> int:
                 print(f"{indent}{key}:{note}")
                 show(value, indent + "  ")
             else:
-                shown = list(value) if isinstance(value, tuple) else value
-                print(f"{indent}{key}: {shown!r}{note}")
+                print(f"{indent}{key}: {yaml_value(value)}{note}")
 
     show(_settings(args), "")
     return EXIT_OK
+
+
+def yaml_value(value: object) -> str:
+    """A setting's value as it would be written in sovereign.yml (null, true, [a, b])."""
+    import yaml
+
+    plain = list(value) if isinstance(value, tuple) else value
+    text = yaml.safe_dump(plain, default_flow_style=True, allow_unicode=True, width=10_000)
+    return text.strip().removesuffix("...").strip()
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -865,7 +874,7 @@ def main(argv: list[str] | None = None) -> int:
             return _locked(args)
         return int(args.func(args))
     except SettingsError as exc:
-        _report(exc.problems)
+        _report(exc.problems, SETTINGS_HINT)
         return EXIT_USAGE
     except KeyboardInterrupt:
         _err("interrupted; outputs already written are complete, nothing half-written was kept")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -172,30 +172,54 @@ class ServiceSettings(Section):
     )
 
 
+def _default(name: str, value: object, description: str | None = None) -> Any:
+    """The base class's field `name` with another default (its limits and description kept,
+    or `description` instead)."""
+    info = ServiceSettings.model_fields[name]
+    limits: dict[str, Any] = {}
+    for rule in info.metadata:
+        limits.update({k: getattr(rule, k) for k in ("gt", "ge", "lt", "le") if hasattr(rule, k)})
+    return Field(
+        value,
+        description=description or info.description,
+        gt=limits.get("gt"),
+        ge=limits.get("ge"),
+        lt=limits.get("lt"),
+        le=limits.get("le"),
+    )
+
+
 class ArxivSettings(ServiceSettings):
-    base_url: str = "https://export.arxiv.org/api"
-    min_interval: float = 3.0
+    base_url: str = _default("base_url", "https://export.arxiv.org/api")
+    min_interval: float = _default(
+        "min_interval",
+        3.2,
+        "Seconds between request starts, shared by the whole build; arXiv asks for one "
+        "request every 3 s, and 3.2 keeps a margin for network jitter.",
+    )
 
 
 class SemanticScholarSettings(ServiceSettings):
-    base_url: str = "https://api.semanticscholar.org/graph/v1"
-    api_key_env: str | None = "S2_API_KEY"
-    min_interval: float = 1.0
+    base_url: str = _default("base_url", "https://api.semanticscholar.org/graph/v1")
+    api_key_env: str | None = _default("api_key_env", "S2_API_KEY")
+    min_interval: float = _default("min_interval", 1.0)
 
 
 class NimSettings(ServiceSettings):
-    base_url: str = "https://integrate.api.nvidia.com/v1"
-    api_key_env: str | None = "NVIDIA_API_KEY"
+    base_url: str = _default("base_url", "https://integrate.api.nvidia.com/v1")
+    api_key_env: str | None = _default("api_key_env", "NVIDIA_API_KEY")
     model: str = Field("nvidia/nv-embedqa-e5-v5", description="Embedding model.")
     dimensions: int = Field(1024, ge=1, description="Embedding size the model returns.")
     batch_size: int = Field(32, ge=1, le=512, description="Texts per embeddings request.")
 
 
 class LlmSettings(ServiceSettings):
-    base_url: str = "https://integrate.api.nvidia.com/v1"
-    api_key_env: str | None = "NVIDIA_API_KEY"
-    timeout: float = 120.0
-    retries: int = 3
+    base_url: str = _default("base_url", "https://integrate.api.nvidia.com/v1")
+    api_key_env: str | None = _default("api_key_env", "NVIDIA_API_KEY")
+    timeout: float = _default(
+        "timeout", 120.0, "Seconds before a request times out (a long answer takes time)."
+    )
+    retries: int = _default("retries", 3)
     model: str = Field(
         "meta/llama-3.3-70b-instruct", description="Chat model of the OpenAI-compatible endpoint."
     )
@@ -301,8 +325,13 @@ def load_settings(root: Path, overrides: dict | None = None) -> Settings:
     except ValidationError as exc:
         raise SettingsError(problems_from(exc, Settings, loaded, SETTINGS_FILE)) from None
     corpus = settings.search.local_corpus
-    if corpus and not Path(corpus).is_absolute():
-        search = settings.search.model_copy(update={"local_corpus": str(root / corpus)})
+    if corpus:
+        path = Path(corpus) if Path(corpus).is_absolute() else root / corpus
+        if not path.is_file():
+            line = loaded.line_of(("search", "local_corpus"))
+            message = f"{corpus}: no such file (a relative path is read from {root})"
+            raise SettingsError([Problem(SETTINGS_FILE, line, "search.local_corpus", message)])
+        search = settings.search.model_copy(update={"local_corpus": str(path)})
         settings = settings.model_copy(update={"search": search})
     return settings
 

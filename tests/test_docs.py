@@ -48,3 +48,16 @@ def test_reliability_report_covers_every_case() -> None:
     missing = [c.name for c in module.CASES if f"| {c.name} |" not in report.replace("&#x27;", "'")]
     assert not missing, f"regenerate docs/reliability.md (scripts/reliability.py): {missing}"
     assert "| **yes** |" not in report, "the committed report shows a problem"
+
+
+def test_readme_and_contributing_say_what_the_test_command_runs() -> None:
+    """Both name every step `./run test` takes, and no command needs an activated venv."""
+    script = (REPO / "run").read_text(encoding="utf-8")
+    steps = ["ruff check", "ruff format --check", "mypy generator", "pytest"]
+    assert all(step.split()[0] in script for step in steps)
+    for name in ("README.md", "CONTRIBUTING.md"):
+        text = " ".join((REPO / name).read_text(encoding="utf-8").split())
+        assert all(step in text for step in steps), name
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    bare = [line for line in readme.splitlines() if line.startswith(("python ", "pip "))]
+    assert bare == []

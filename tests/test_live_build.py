@@ -181,10 +181,13 @@ def test_arxiv_limiter_spaces_requests_across_concurrent_questions(live) -> None
     starts = sorted(entry.start for entry in arxiv.log)
     assert len(starts) >= 8  # 4 queries × 2 questions, run concurrently
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    # measured where the server starts handling, so one request's handling time can shift the
-    # next start a little; without the limiter the gaps would be milliseconds
-    assert min(gaps) >= 0.2, gaps
-    assert sorted(gaps)[len(gaps) // 2] >= 0.245, gaps
+    # Measured at the server, where a loaded machine can delay one arrival and bunch it with
+    # the next, so no single gap is asserted: the span of all requests and the typical gap
+    # are, with margins. Without the limiter every gap would be milliseconds.
+    span = starts[-1] - starts[0]
+    assert span >= 0.7 * 0.25 * len(gaps), (span, gaps)
+    assert sorted(gaps)[len(gaps) // 2] >= 0.7 * 0.25, gaps
+    assert sum(g < 0.1 for g in gaps) <= len(gaps) // 4, gaps
 
 
 def test_429_twice_then_success_retries_and_shows_it(live, caplog) -> None:

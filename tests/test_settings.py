@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from generator.settings import SETTINGS_FILE, Settings, SettingsError, load_settings
 
@@ -183,3 +185,72 @@ def test_the_stance_judge_is_the_llm_only_when_one_is_configured() -> None:
     assert forced.stance_judge() == "llm" and "llm" in forced.live_services()
     assert forced.offline().stance_judge() == "rules"
     assert forced.offline().live_services() == []
+
+
+def test_a_missing_local_corpus_names_the_file_line_and_folder(tmp_path: Path) -> None:
+    write(tmp_path, "search:\n  sources: [local]\n  local_corpus: data/missing.jsonl\n")
+    assert problems_of(tmp_path) == [
+        f"{SETTINGS_FILE}:3: search.local_corpus: data/missing.jsonl: no such file "
+        f"(a relative path is read from {tmp_path})"
+    ]
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "missing.jsonl").write_text("", encoding="utf-8")
+    found = load_settings(tmp_path).search.local_corpus
+    assert found == str(tmp_path / "data" / "missing.jsonl")
+
+
+def test_check_and_build_report_a_missing_corpus_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from generator.cli import main
+    from tests.conftest import make_project
+
+    project = make_project(tmp_path / "p", settings="search:\n  local_corpus: nowhere.jsonl\n")
+    for command in (["check"], ["build", "--no-site"]):
+        assert main(["--root", str(project), *command]) == 2
+        err = capsys.readouterr().err
+        assert "sovereign.yml:2: search.local_corpus: nowhere.jsonl: no such file" in err
+        assert "Traceback" not in err and "sovereign config" in err
+
+
+def _fields(model: type[BaseModel], prefix: str = "") -> list[tuple[str, FieldInfo]]:
+    found = []
+    for name, info in model.model_fields.items():
+        kind = info.annotation
+        found.append((prefix + name, info))
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            found += _fields(kind, f"{prefix}{name}.")
+    return found
+
+
+def test_every_setting_has_a_description() -> None:
+    """Every key a user can set (not the sections that group them) says what it does, the
+    service keys whose defaults differ per service included (arxiv.min_interval, llm.timeout)."""
+    leaves = [
+        (name, info)
+        for name, info in _fields(Settings)
+        if not (isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel))
+    ]
+    assert len(leaves) > 60
+    assert [name for name, info in leaves if not info.description] == []
+
+
+def test_config_prints_values_that_paste_back_into_the_settings_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`sovereign config` writes YAML (null, true, [local]), not Python (None, True)."""
+    import yaml
+
+    from generator.cli import main
+
+    write(tmp_path, "search:\n  sources: [local, arxiv]\nplan:\n  queries: 5\n")
+    assert main(["--root", str(tmp_path), "config"]) == 0
+    out = capsys.readouterr().out
+    assert "None" not in out and "True" not in out and "False" not in out
+    (tmp_path / SETTINGS_FILE).write_text(out, encoding="utf-8")  # comments are YAML too
+    assert load_settings(tmp_path) == load_settings(tmp_path)  # it parses
+    pasted = yaml.safe_load(out)
+    assert pasted["search"]["sources"] == ["local", "arxiv"]
+    assert pasted["search"]["local_corpus"] is None
+    assert pasted["policy"]["escalate_on_mismatch"] is True
+    assert load_settings(tmp_path).plan.queries == 5
