@@ -42,6 +42,11 @@ class ServiceError(Exception):
         self.status = status  # the HTTP status of the last answer, when there was one
 
 
+class Refusal(ValueError):
+    """The service answered, and its answer is an error that asking again will not change
+    (a `parse` function raises it; the request fails at once, with this message)."""
+
+
 class RateLimiter:
     """At most one request start per `interval` seconds, across threads and event loops."""
 
@@ -177,11 +182,15 @@ class Service:
         require_key: bool = False,
         ttl_days: float | None = None,
         parse: Callable[[str], Any] = lambda text: text,
+        error_detail: Callable[[str], str | None] | None = None,
     ) -> Any:
         """Send a request with retries; return `parse(body)`. Raise ServiceError on failure.
 
-        `parse` must raise ValueError on a malformed body: that counts as a retryable fault.
-        `ttl_days` overrides the cache lifetime (`float('inf')`: keep forever).
+        `parse` must raise ValueError on a malformed body: that counts as a retryable fault;
+        Refusal (a ValueError) is the service's own error answer and fails at once.
+        `error_detail` reads the service's message out of an error answer's body (else the
+        body's start is shown). `ttl_days` overrides the cache lifetime (`float('inf')`: keep
+        forever).
         """
         key = self.api_key
         if require_key and not key:
@@ -238,10 +247,14 @@ class Service:
                         why = "access refused; this service takes no key here (set api_key_env?)"
                     raise self._fail(f"HTTP {status}: {why}", status)
                 elif status >= 400:
-                    raise self._fail(f"HTTP {status}: {' '.join(body.split())[:200]}", status)
+                    detail = error_detail(body) if error_detail else None
+                    shown = detail or " ".join(body.split())[:200]
+                    raise self._fail(f"HTTP {status}: {shown}", status)
                 else:
                     try:
                         result = parse(body)
+                    except Refusal as exc:
+                        raise self._fail(str(exc), status) from None
                     except ValueError as exc:
                         problem = f"malformed response ({str(exc)[:120]})"
                     else:

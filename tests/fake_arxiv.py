@@ -155,9 +155,15 @@ class FakeArxiv(FaultyService):
         """What `ArxivSettings.base_url` should be (the API root, without `/query`)."""
         return f"http://127.0.0.1:{self.server.port}{self.path.rsplit('/', 1)[0]}"
 
-    def error_entry(self, times: int = 1, message: str = "incorrect id format for 1234.12345"):
-        """`times` answers that are the documented error feed with `message`."""
-        self.inject(f"error:{message}", times)
+    def error_entry(
+        self,
+        times: int = 1,
+        message: str = "incorrect id format for 1234.12345",
+        status: int = 200,
+    ):
+        """`times` answers that are the documented error feed with `message`, sent with HTTP
+        `status` (the live API sends it with 400 for a bad query, and has sent it with 200)."""
+        self.inject(f"error:{status}:{message}", times)
 
     def phantom(self, times: int = 1) -> None:
         """`times` feeds announcing results but holding no entry (a known API hiccup)."""
@@ -232,7 +238,10 @@ class FakeArxiv(FaultyService):
 
     def _fault_response(self, fault: Any, request: Request) -> Response | None:
         if fault.kind.startswith("error:"):
-            return self._atom(error_feed(fault.kind[len("error:") :], request.args))
+            _, status, message = fault.kind.split(":", 2)
+            answer = self._atom(error_feed(message, request.args))
+            answer.status_code = int(status)
+            return answer
         if fault.kind == "phantom":
             return self._atom(feed([], 25, 0, request.args))
         if fault.kind == "blank":

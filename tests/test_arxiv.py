@@ -273,9 +273,8 @@ def test_fetch_of_a_non_arxiv_id_sends_nothing(fake, make_source):
         lambda f: f.malformed(),
         lambda f: f.phantom(),
         lambda f: f.blank(),
-        lambda f: f.error_entry(),
     ],
-    ids=["429", "500", "truncated", "timeout", "malformed", "phantom", "blank", "error-entry"],
+    ids=["429", "500", "truncated", "timeout", "malformed", "phantom", "blank"],
 )
 def test_a_passing_fault_is_retried(fake, make_source, inject):
     source = make_source(timeout=0.3)
@@ -292,14 +291,10 @@ def test_a_passing_fault_is_retried(fake, make_source, inject):
         (lambda f: f.malformed(times=3), r"malformed response \(not a well-formed Atom feed"),
         (lambda f: f.blank(times=3), r"malformed response \(not an Atom feed"),
         (lambda f: f.phantom(times=3), r"announces 25 results but holds none"),
-        (
-            lambda f: f.error_entry(times=3, message="incorrect id format for 1234.12345"),
-            r"arXiv API error: incorrect id format for 1234.12345",
-        ),
         (lambda f: f.truncate(times=3), r"network error \(RemoteProtocolError\)"),
         (lambda f: f.fail_500(times=3), r"HTTP 500; gave up after 3 attempts"),
     ],
-    ids=["malformed", "blank", "phantom", "error-entry", "truncated", "500"],
+    ids=["malformed", "blank", "phantom", "truncated", "500"],
 )
 def test_a_lasting_fault_is_a_service_error(fake, make_source, inject, message):
     source = make_source()
@@ -340,3 +335,20 @@ def test_fingerprint_names_the_endpoint(make_source, fake):
     source = make_source()
     assert fake.base_url in source.fingerprint()
     assert source.name == "arxiv"
+
+
+@pytest.mark.parametrize("status", [200, 400])
+def test_an_error_feed_is_arxivs_answer_shown_once_and_not_retried(fake, make_source, status):
+    """The documented error feed (§3.4) is the answer to this request, whether it comes with
+    HTTP 400 or 200: its summary is the message, once, without the XML, and asking again
+    would change nothing, so one request is sent."""
+    source = make_source()
+    fake.error_entry(times=5, message="incorrect id format for 1234.12345", status=status)
+    with pytest.raises(ServiceError) as info:
+        search(source, "expert offloading")
+    text = str(info.value)
+    assert "arXiv API error: incorrect id format for 1234.12345" in text
+    assert text.count("arxiv:") == 1 and "<?xml" not in text and "<feed" not in text
+    assert (status == 400) == ("HTTP 400" in text)
+    assert len(fake.log) == 1
+    assert source.service.stats.retries == 0

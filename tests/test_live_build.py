@@ -212,6 +212,7 @@ def test_arxiv_down_escalates_affected_drafts_and_says_why(live) -> None:
         assert "arxiv" in draft["decision"]["reason"]
         uncertainties = _page(project, slug).split("## 4 Uncertainties", 1)[1].split("## 5")[0]
         assert "arxiv failed" in uncertainties and "HTTP 500" in uncertainties
+        assert "arxiv: arxiv" not in _page(project, slug)  # the service is named once
     # the failure was not cached: with arXiv back, the next build asks it again and publishes
     arxiv.clear_faults()
     arxiv.release()

@@ -21,7 +21,7 @@ import re
 import unicodedata
 from typing import Any
 
-from ..http import Service
+from ..http import Refusal, Service
 from ..models import ARXIV_ID_RE, Paper
 
 # Bump when the query building or parsing changes: part of the fingerprint (stage cache keys).
@@ -132,7 +132,8 @@ def parse_feed(text: str) -> tuple[int | None, list[Paper]]:
     Not usable: not an Atom feed (an HTML page, an empty body), XML that is not well formed (a
     truncated answer would otherwise lose its last entries silently), an arXiv error entry, or a
     feed that announces results but holds none (the API is known to send such pages
-    transiently). The HTTP layer retries on ValueError.
+    transiently). The HTTP layer retries on ValueError, but not on Refusal: an error entry is
+    arXiv's answer to this request (a bad query or id), and asking again changes nothing.
     """
     import feedparser  # NOTE: lazy, so offline builds never import it
 
@@ -146,12 +147,9 @@ def parse_feed(text: str) -> tuple[int | None, list[Paper]]:
             raise ValueError(f"not a well-formed Atom feed ({str(problem)[:80]})")
     if not str(feed.get("version", "")).startswith("atom"):
         raise ValueError("not an Atom feed")
-    for entry in feed.entries:
-        entry_id = str(entry.get("id", ""))
-        if "/api/errors" in entry_id or (
-            _text(entry.get("title")) == "Error" and arxiv_id_from_url(entry_id) is None
-        ):
-            raise ValueError(f"arXiv API error: {_text(entry.get('summary'))[:160]}")
+    message = _error_message(feed)
+    if message is not None:
+        raise Refusal(f"arXiv API error: {message}")
     total_text = str(feed.feed.get("opensearch_totalresults", "")).strip()
     try:
         total = int(total_text) if total_text else None
@@ -160,6 +158,25 @@ def parse_feed(text: str) -> tuple[int | None, list[Paper]]:
     if not feed.entries and total:
         raise ValueError(f"the feed announces {total} results but holds none")
     return total, [_entry_to_paper(entry) for entry in feed.entries]
+
+
+def _error_message(feed: Any) -> str | None:
+    """The summary of the feed's documented error entry (§3.4), or None."""
+    for entry in feed.entries:
+        entry_id = str(entry.get("id", ""))
+        if "/api/errors" in entry_id or (
+            _text(entry.get("title")) == "Error" and arxiv_id_from_url(entry_id) is None
+        ):
+            return _text(entry.get("summary"))[:200] or "(no summary)"
+    return None
+
+
+def error_summary(text: str) -> str | None:
+    """What an error answer (an HTTP 400 with the error feed) says, for the message."""
+    import feedparser
+
+    message = _error_message(feedparser.parse(io.BytesIO(text.encode("utf-8"))))
+    return f"arXiv API error: {message}" if message else None
 
 
 def _papers(text: str) -> list[Paper]:
@@ -201,7 +218,9 @@ class ArxivSource:
             "sortBy": "relevance",
             "sortOrder": "descending",
         }
-        result: list[Paper] = self.service.request("GET", "query", params=params, parse=_papers)
+        result: list[Paper] = self.service.request(
+            "GET", "query", params=params, parse=_papers, error_detail=error_summary
+        )
         return result
 
     def search_blocking(self, query: str, limit: int) -> list[Paper]:
@@ -221,7 +240,12 @@ class ArxivSource:
         if not ARXIV_ID_RE.fullmatch(paper_id):
             return None  # not an arXiv id (e.g. "s2:…"): arXiv cannot have it
         papers: list[Paper] = self.service.request(
-            "GET", "query", params={"id_list": paper_id}, ttl_days=float("inf"), parse=_papers
+            "GET",
+            "query",
+            params={"id_list": paper_id},
+            ttl_days=float("inf"),
+            parse=_papers,
+            error_detail=error_summary,
         )
         return next((p for p in papers if p.id == paper_id), None)
 

@@ -66,7 +66,9 @@ async def _run_query(
     try:
         papers = await source.search(query, limit)
     except Exception as exc:  # a failing source is recorded, and the others go on
-        return index, QueryHits(query=query, source=source.name, hits=0, error=str(exc)[:300]), []
+        # a ServiceError's text starts with the service's name, which QueryHits already holds
+        reason = getattr(exc, "reason", None) or str(exc)
+        return index, QueryHits(query=query, source=source.name, hits=0, error=reason[:300]), []
     return index, QueryHits(query=query, source=source.name, hits=len(papers)), papers
 
 
