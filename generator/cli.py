@@ -111,9 +111,11 @@ def _pipeline_context(root: Path, settings: Settings) -> Iterator[Context]:
         cache.close()
         if ctx.services is not None:
             for name, stats in ctx.services.stats().items():
+                missing = f", {stats.not_found} not found" if stats.not_found else ""
                 _err(
                     f"{name}: {stats.requests} requests, {stats.retries} retries, "
                     f"{stats.cache_hits} answered from the HTTP cache, {stats.failures} failed"
+                    f"{missing}"
                 )
             ctx.services.close()
         if cache.problem:

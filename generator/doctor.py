@@ -1,7 +1,10 @@
-"""`sovereign doctor`: one line per configured web service — reachable? key accepted?
+"""`sovereign doctor`: one line per configured web service — reachable? key accepted? answers
+usable?
 
-Each check sends the smallest real request the service documents and never prints a key:
-only whether the environment variable that should hold it is set.
+Each check sends the smallest real request the service documents and reads the answer with
+the parser the build uses (an arXiv error feed, search results of the wrong shape or
+embeddings of another size than configured fail here as they would in the build). It never
+prints a key: only whether the environment variable that should hold it is set.
 """
 
 from __future__ import annotations
@@ -25,13 +28,11 @@ class Check:
         return f"{'ok  ' if self.ok else 'FAIL'} {self.service}: {self.message}"
 
 
-def _atom(text: str) -> Any:
-    if "<feed" not in text:
-        raise ValueError("not an Atom feed")
-    return text
-
-
 def _probes(settings: Settings) -> dict[str, Callable[[Service], Any]]:
+    from .embedders.nim import embeddings_parser
+    from .sources.arxiv import error_summary, parse_feed
+    from .sources.semantic_scholar import FIELDS, parse_search
+
     nim, llm = settings.services.nim, settings.services.llm
     return {
         "arxiv": lambda s: s.request(
@@ -39,15 +40,16 @@ def _probes(settings: Settings) -> dict[str, Callable[[Service], Any]]:
             "query",
             params={"search_query": "all:experts", "max_results": 1},
             ttl_days=0,
-            parse=_atom,
+            parse=parse_feed,
+            error_detail=error_summary,
         ),
         "semantic_scholar": lambda s: s.request(
             "GET",
             "paper/search",
-            params={"query": "mixture of experts", "limit": 1, "fields": "title"},
+            params={"query": "mixture of experts", "limit": 1, "fields": FIELDS},
             auth="x-api-key",
             ttl_days=0,
-            parse=parse_json,
+            parse=parse_search,
         ),
         "nim": lambda s: s.request(
             "POST",
@@ -61,7 +63,7 @@ def _probes(settings: Settings) -> dict[str, Callable[[Service], Any]]:
             auth="bearer",
             require_key=True,
             ttl_days=0,
-            parse=parse_json,
+            parse=embeddings_parser(1, nim.dimensions),
         ),
         "llm": lambda s: s.request(
             "POST",

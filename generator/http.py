@@ -105,6 +105,7 @@ class ServiceStats:
     retries: int = 0
     cache_hits: int = 0
     failures: int = 0
+    not_found: int = 0  # HTTP 404: the service answered that it has no such thing
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
@@ -168,7 +169,8 @@ class Service:
         return text.replace(key, "***") if key else text
 
     def _fail(self, message: str, status: int | None = None) -> ServiceError:
-        self.stats.add(failures=1)
+        # NOTE: a 404 is an answer ("no such paper"), not the service failing
+        self.stats.add(**({"not_found": 1} if status == 404 else {"failures": 1}))
         return ServiceError(self.name, self.redact(message), status)
 
     def request(

@@ -275,3 +275,17 @@ def test_doctor_reports_each_service_without_secrets(live, capsys, monkeypatch) 
 def test_doctor_offline_has_nothing_to_check(project: Path, capsys) -> None:
     assert main(["--root", str(project), "doctor"]) == 0
     assert "No web service is configured" in capsys.readouterr().out
+
+
+def test_doctor_reads_answers_as_the_build_would(live, capsys) -> None:
+    """An arXiv error feed sent with HTTP 200, and 16-d embeddings where 1024 are configured,
+    are answers the build cannot use: doctor says so instead of "ok"."""
+    project, arxiv, _, nim, _ = live
+    arxiv.error_entry(times=5, message="incorrect id format for 1234.12345", status=200)
+    nim.dimensions = 16
+    assert main(["--root", str(project), "doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL arxiv: arXiv API error: incorrect id format for 1234.12345" in out
+    assert "FAIL nim: the model answers 16-d embeddings but services.nim.dimensions is 1024" in out
+    assert "ok   semantic_scholar:" in out and "ok   llm:" in out
+    assert len(arxiv.log) == 1  # no retry: doctor asks once, and an error feed is final

@@ -107,13 +107,18 @@ def test_results_are_ordered_by_index(fake: FakeNim, make: Make) -> None:
     assert len(fake.requests) == 1  # the reversed answer was valid, not retried
 
 
-def test_wrong_dimensions_retried_then_service_error(fake: FakeNim, make: Make) -> None:
+def test_wrong_dimensions_are_a_settings_error_reported_at_once(fake: FakeNim, make: Make) -> None:
+    """Every vector 63-d while 64 are configured: the setting is wrong, and asking again
+    cannot fix it, so there is one request and the message says what to change."""
     embedder, services = make()
-    fake.fail("wrong_dimensions", "wrong_dimensions")
+    fake.fail("wrong_dimensions", "wrong_dimensions", "wrong_dimensions")
     with pytest.raises(ServiceError) as caught:
-        embedder.embed(["sparse experts"], "query")
-    assert "has 63 values, expected 64" in str(caught.value)
-    assert len(fake.requests) == 2  # one try and one retry
+        embedder.embed(["sparse experts", "dense layers"], "query")
+    assert "the model answers 63-d embeddings but services.nim.dimensions is 64" in str(
+        caught.value
+    )
+    assert len(fake.requests) == 1
+    assert services.stats()["nim"].retries == 0
     assert services.stats()["nim"].failures == 1
 
 

@@ -197,6 +197,8 @@ def test_fetch_of_an_unknown_paper_is_none(fake, make_source):
     source = make_source()
     assert fetch(source, "2901.00001") is None
     assert len(fake.log) == 1  # a 404 is an answer, not a fault: no retry
+    stats = source.service.stats
+    assert (stats.not_found, stats.failures) == (1, 0)  # the summary says "not found"
 
 
 def test_fetch_old_style_id_keeps_the_slash_in_the_segment(fake, make_source):

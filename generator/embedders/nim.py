@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ..http import Service, parse_json
+from ..http import Refusal, Service, parse_json
 from ..settings import NimSettings
 
 InputType = Literal["query", "passage"]
@@ -66,33 +66,10 @@ class NimEmbedder:
                 json_body=body,
                 auth="bearer",
                 require_key=True,
-                parse=self._parser(len(batch)),
+                parse=embeddings_parser(len(batch), self.settings.dimensions),
             )
             vectors.update(zip(batch, result, strict=True))
         return [vectors[text] for text in texts]
-
-    def _parser(self, count: int) -> Callable[[str], list[list[float]]]:
-        dimensions = self.settings.dimensions
-
-        def parse(text: str) -> list[list[float]]:
-            """The `count` embeddings ordered by `index`; ValueError for anything else."""
-            body = parse_json(text)
-            items = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(items, list):
-                raise ValueError("no 'data' list in the answer")
-            if len(items) != count:
-                raise ValueError(f"{len(items)} embeddings for {count} inputs")
-            ordered: list[list[float] | None] = [None] * count
-            for item in items:
-                index = item.get("index") if isinstance(item, dict) else None
-                if type(index) is not int or not 0 <= index < count:
-                    raise ValueError(f"embedding with a bad index {index!r}")
-                if ordered[index] is not None:
-                    raise ValueError(f"embedding index {index} repeated")
-                ordered[index] = _vector(item.get("embedding"), index, dimensions)
-            return [vector for vector in ordered if vector is not None]
-
-        return parse
 
     def similarity(self, query: str, texts: list[str]) -> list[float]:
         return self.similarity_matrix([query], texts)[0]
@@ -106,6 +83,41 @@ class NimEmbedder:
         p = _normalised(self.embed(texts, "passage"))
         scores = np.clip(q @ p.T, 0.0, 1.0)
         return [[round(float(s), 4) for s in row] for row in scores]
+
+
+def embeddings_parser(count: int, dimensions: int) -> Callable[[str], list[list[float]]]:
+    """The parser of an embeddings answer for `count` inputs of `dimensions` values each."""
+
+    def parse(text: str) -> list[list[float]]:
+        """The `count` embeddings ordered by `index`; ValueError for anything else."""
+        body = parse_json(text)
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise ValueError("no 'data' list in the answer")
+        if len(items) != count:
+            raise ValueError(f"{len(items)} embeddings for {count} inputs")
+        sizes = {
+            len(item["embedding"])
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("embedding"), list)
+        }
+        if len(sizes) == 1 and sizes != {dimensions}:
+            # every vector has the same other size: the setting is wrong, not the answer
+            raise Refusal(
+                f"the model answers {sizes.pop()}-d embeddings but services.nim.dimensions "
+                f"is {dimensions}; set it to the model's size in sovereign.yml"
+            )
+        ordered: list[list[float] | None] = [None] * count
+        for item in items:
+            index = item.get("index") if isinstance(item, dict) else None
+            if type(index) is not int or not 0 <= index < count:
+                raise ValueError(f"embedding with a bad index {index!r}")
+            if ordered[index] is not None:
+                raise ValueError(f"embedding index {index} repeated")
+            ordered[index] = _vector(item.get("embedding"), index, dimensions)
+        return [vector for vector in ordered if vector is not None]
+
+    return parse
 
 
 def _vector(value: Any, index: int, dimensions: int) -> list[float]:
