@@ -47,6 +47,14 @@ class Refusal(ValueError):
     (a `parse` function raises it; the request fails at once, with this message)."""
 
 
+class TooLarge(Exception):
+    """An answer over the service's size limit (not retried: it would be as large again)."""
+
+
+class Deadline(Exception):
+    """A request outlasted its total time limit."""
+
+
 class RateLimiter:
     """At most one request start per `interval` seconds, across threads and event loops."""
 
@@ -226,11 +234,10 @@ class Service:
             retry_after = None
             status = None
             try:
-                response = self._client.request(
-                    method, path.lstrip("/"), params=params, json=json_body, headers=headers
-                )
-                body = response.text
-            except httpx.TimeoutException:
+                response, body = self._send(method, path, params, json_body, headers)
+            except TooLarge as exc:
+                raise self._fail(str(exc)) from None
+            except (httpx.TimeoutException, Deadline):
                 problem = f"timed out after {self.settings.timeout:g} s"
             except httpx.TransportError as exc:
                 problem = f"network error ({type(exc).__name__})"
@@ -281,6 +288,46 @@ class Service:
             )
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None,
+        json_body: Any,
+        headers: dict[str, str],
+    ) -> tuple[httpx.Response, str]:
+        """One request, read as a stream: the answer's text, or Deadline when the whole
+        exchange outlasts `timeout` (httpx's own timeout bounds each read, not the total), or
+        TooLarge past `max_body_mb` (nothing more is read)."""
+        limit = int(self.settings.max_body_mb * 1_000_000)
+        deadline = time.monotonic() + self.settings.timeout
+        request = self._client.build_request(
+            method, path.lstrip("/"), params=params, json=json_body, headers=headers
+        )
+        response = self._client.send(request, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise TooLarge(self._too_large(int(declared), limit))
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(self._too_large(size, limit, "at least "))
+                if time.monotonic() > deadline:
+                    raise Deadline
+                chunks.append(chunk)
+            text = b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+            return response, text
+        finally:
+            response.close()
+
+    def _too_large(self, size: int, limit: int, prefix: str = "") -> str:
+        return (
+            f"the answer is {prefix}{size / 1e6:.1f} MB, over the limit of {limit / 1e6:g} MB "
+            f"(services.{self.name}.max_body_mb); refused, not parsed or cached"
+        )
 
     def close(self) -> None:
         self._client.close()

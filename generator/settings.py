@@ -153,7 +153,13 @@ class ServiceSettings(Section):
     api_key_env: str | None = Field(
         None, description="Environment variable holding the API key (never the key itself)."
     )
-    timeout: float = Field(30.0, gt=0, le=600, description="Seconds before a request times out.")
+    timeout: float = Field(
+        30.0,
+        gt=0,
+        le=600,
+        description="Seconds a request may take in all, from sending it to the answer's last "
+        "byte (a server that trickles its answer is cut off too).",
+    )
     retries: int = Field(4, ge=0, le=10, description="Retries on 429, 5xx, timeouts and resets.")
     backoff: float = Field(
         1.0,
@@ -169,6 +175,13 @@ class ServiceSettings(Section):
     )
     cache_ttl_days: float = Field(
         7.0, ge=0, description="How long answers are reused from the HTTP cache (0: never cached)."
+    )
+    max_body_mb: float = Field(
+        20.0,
+        gt=0,
+        le=1000,
+        description="Largest answer accepted, in MB; a larger one is refused, not parsed or "
+        "cached.",
     )
 
 

@@ -342,3 +342,58 @@ def test_one_service_spaces_requests_across_threads(endpoint, make_service):
     assert {entry.args["worker"] for entry in endpoint.log} == {"a", "b"}
     gaps = [later - earlier for earlier, later in itertools.pairwise(starts)]
     assert min(gaps) >= 0.18, gaps
+
+
+# --- size limit and total deadline -----------------------------------------------------------
+
+
+def test_an_oversized_answer_is_refused_unparsed_and_uncached(
+    httpserver: HTTPServer, make_service, tmp_path: Path
+) -> None:
+    """Declared (Content-Length) or not (chunked), an answer over max_body_mb is refused at
+    once with a message naming the setting, and nothing is cached."""
+    big = b'{"x": "' + b"a" * 1_500_000 + b'"}'
+
+    def chunked(request: Request) -> Response:
+        return Response(iter([big[i : i + 65536] for i in range(0, len(big), 65536)]))
+
+    httpserver.expect_request("/v1/declared").respond_with_data(big)
+    httpserver.expect_request("/v1/chunked").respond_with_handler(chunked)
+    cache = ResponseCache(tmp_path / "http")
+    service = make_service(httpserver.url_for("/v1"), cache=cache, max_body_mb=1.0)
+    for path in ("declared", "chunked"):
+        with pytest.raises(ServiceError) as caught:
+            service.request("GET", path, parse=parse_json)
+        assert "over the limit of 1 MB (services.thing.max_body_mb); refused" in str(caught.value)
+    assert service.stats.requests == 2 and service.stats.retries == 0
+    assert len(httpserver.log) == 2
+    with pytest.raises(ServiceError):  # nothing was cached: the server is asked again
+        service.request("GET", "declared", parse=parse_json)
+    assert len(httpserver.log) == 3
+
+
+def test_a_trickling_answer_is_cut_off_at_the_total_deadline(
+    httpserver: HTTPServer, make_service
+) -> None:
+    """One byte every 0.2 s never trips a per-read timeout of 1 s; the total deadline of 1 s
+    stops it anyway: the client gives up while the server still has most of the answer to
+    send (counted at the server, not by the wall clock)."""
+    stop = threading.Event()
+    sent: list[int] = []
+
+    def trickle(request: Request) -> Response:
+        def body() -> Iterator[bytes]:
+            for _ in range(40):
+                if stop.wait(0.2):
+                    return
+                sent.append(1)
+                yield b" "
+
+        return Response(body(), content_type="application/json")
+
+    httpserver.expect_request("/v1/slow").respond_with_handler(trickle)
+    service = make_service(httpserver.url_for("/v1"), timeout=1.0, retries=0)
+    with pytest.raises(ServiceError, match=r"timed out after 1 s"):
+        service.request("GET", "slow", parse=parse_json)
+    assert len(sent) < 40  # the answer was not read to its end
+    stop.set()
