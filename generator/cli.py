@@ -112,6 +112,8 @@ def _pipeline_context(root: Path, settings: Settings) -> Iterator[Context]:
         if ctx.services is not None:
             for name, stats in ctx.services.stats().items():
                 missing = f", {stats.not_found} not found" if stats.not_found else ""
+                if stats.circuit_opened:
+                    missing += "; no longer asked after failing repeatedly"
                 _err(
                     f"{name}: {stats.requests} requests, {stats.retries} retries, "
                     f"{stats.cache_hits} answered from the HTTP cache, {stats.failures} failed"

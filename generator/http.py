@@ -114,6 +114,7 @@ class ServiceStats:
     cache_hits: int = 0
     failures: int = 0
     not_found: int = 0  # HTTP 404: the service answered that it has no such thing
+    circuit_opened: int = 0  # 1 once the service is no longer asked in this build
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
@@ -157,6 +158,12 @@ class Service:
         self.limiter = RateLimiter(settings.min_interval)
         self.stats = ServiceStats()
         self._sleep = sleep
+        # Shared by every thread of the build: a Retry-After pauses them all, and a service
+        # that keeps failing is not asked again (its circuit opens).
+        self._state_lock = threading.Lock()
+        self._paused_until = 0.0
+        self._failed_in_a_row = 0
+        self._circuit: str | None = None
         self._client = httpx.Client(
             base_url=settings.base_url.rstrip("/") + "/",
             timeout=httpx.Timeout(settings.timeout),
@@ -229,6 +236,12 @@ class Service:
                     return result
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
+            if self._circuit is not None:  # opened before this request, or during its retries
+                raise ServiceError(self.name, self._circuit)
+            if attempt == 0:  # a retry has waited its own Retry-After already
+                pause = self._paused_until - time.monotonic()
+                if pause > 0:
+                    self._sleep(pause)
             self.limiter.wait()
             self.stats.add(requests=1)
             retry_after = None
@@ -270,13 +283,19 @@ class Service:
                         if self.cache is not None and ttl > 0:
                             expire = None if ttl == float("inf") else ttl * 86400
                             self.cache.set(cache_key, body, expire)
+                        with self._state_lock:
+                            self._failed_in_a_row = 0
                         return result
+            self._count_failure(problem)
             if attempt == attempts - 1:
                 raise self._fail(f"{problem}; gave up after {attempts} attempts", status)
             delay = self.settings.backoff * 2**attempt * (1 + random.random() / 2)
             if retry_after is not None:
                 delay = max(delay, retry_after)
             delay = min(delay, self.settings.max_backoff)
+            if retry_after is not None:
+                with self._state_lock:  # every other request of the build waits too
+                    self._paused_until = max(self._paused_until, time.monotonic() + delay)
             self.stats.add(retries=1)
             log.warning(
                 "%s: %s; retry %d of %d in %.1f s",
@@ -288,6 +307,21 @@ class Service:
             )
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _count_failure(self, problem: str) -> None:
+        """One more failed attempt (of any request: they run concurrently); open the circuit
+        at the limit, so requests in flight stop retrying and new ones are not sent."""
+        limit = self.settings.circuit_after
+        with self._state_lock:
+            self._failed_in_a_row += 1
+            if not limit or self._failed_in_a_row < limit or self._circuit is not None:
+                return
+            self._circuit = (
+                f"not asked: {limit} attempts in a row failed in this build (the last: "
+                f"{self.redact(problem)}); the build goes on without this service"
+            )
+        log.warning("%s: %s", self.name, self._circuit)
+        self.stats.add(circuit_opened=1)
 
     def _send(
         self,

@@ -176,6 +176,14 @@ class ServiceSettings(Section):
     cache_ttl_days: float = Field(
         7.0, ge=0, description="How long answers are reused from the HTTP cache (0: never cached)."
     )
+    circuit_after: int = Field(
+        8,
+        ge=0,
+        le=1000,
+        description="Failed attempts in a row (of any request, retries included) after which "
+        "the service is not asked again in this build; the drafts that needed it say so "
+        "(0: always ask).",
+    )
     max_body_mb: float = Field(
         20.0,
         gt=0,

@@ -397,3 +397,59 @@ def test_a_trickling_answer_is_cut_off_at_the_total_deadline(
         service.request("GET", "slow", parse=parse_json)
     assert len(sent) < 40  # the answer was not read to its end
     stop.set()
+
+
+# --- shared back-off and the circuit -------------------------------------------------------
+
+
+def test_a_service_that_keeps_failing_is_not_asked_again(endpoint, make_service, caplog):
+    """After `circuit_after` failed attempts in a row, the rest of the build's requests fail
+    at once with a message saying why, and the console says so once."""
+    service = make_service(endpoint.base_url, retries=1, circuit_after=4)
+    endpoint.fail_500(times=10_000)
+    with caplog.at_level(logging.WARNING, logger="sovereign"):
+        for _ in range(5):
+            with pytest.raises(ServiceError):
+                get(service)
+    assert len(endpoint.log) == 4  # two requests of two attempts, then nothing
+    with pytest.raises(ServiceError, match=r"not asked: 4 attempts in a row failed in this build"):
+        get(service)
+    opened = [r for r in caplog.records if "not asked" in r.getMessage()]
+    assert len(opened) == 1
+    assert service.stats.circuit_opened == 1
+
+
+def test_a_success_between_failures_keeps_the_circuit_closed(endpoint, make_service):
+    service = make_service(endpoint.base_url, retries=0, circuit_after=2)
+    for _ in range(3):  # one failure, then a success: never two in a row
+        endpoint.fail_500(times=1)
+        with pytest.raises(ServiceError):
+            get(service)
+        assert get(service)["n"] >= 1  # the next request succeeds and resets the count
+    assert service.stats.circuit_opened == 0
+
+
+def test_circuit_after_zero_always_asks(endpoint, make_service):
+    service = make_service(endpoint.base_url, retries=0, circuit_after=0)
+    endpoint.fail_500(times=10_000)
+    for _ in range(5):
+        with pytest.raises(ServiceError, match="HTTP 500"):
+            get(service)
+    assert len(endpoint.log) == 5
+
+
+def test_retry_after_pauses_every_request_of_the_build(endpoint, make_service):
+    """One request gets 429 with Retry-After: 3; a request started afterwards by another
+    thread waits for it too (the fake sleep records the wait; no wall clock involved)."""
+    sleep = Recorder()
+    service = make_service(endpoint.base_url, sleep=sleep, retries=1, max_backoff=10)
+    endpoint.fail_429(times=1, retry_after="3")
+    first = threading.Thread(target=get, args=(service,))
+    first.start()
+    first.join()
+    assert sleep.delays == [3.0]  # the request that got the 429 waited its Retry-After
+    other = threading.Thread(target=get, args=(service,))
+    other.start()
+    other.join()
+    assert len(sleep.delays) == 2 and 0 < sleep.delays[1] <= 3.0  # the other waited too
+    assert len(endpoint.log) == 3

@@ -289,3 +289,23 @@ def test_doctor_reads_answers_as_the_build_would(live, capsys) -> None:
     assert "FAIL nim: the model answers 16-d embeddings but services.nim.dimensions is 1024" in out
     assert "ok   semantic_scholar:" in out and "ok   llm:" in out
     assert len(arxiv.log) == 1  # no retry: doctor asks once, and an error feed is final
+
+
+def test_a_dead_arxiv_is_asked_a_bounded_number_of_times(live, capsys, caplog) -> None:
+    """Every query of every question needs arXiv, and it answers 500 to all: once eight
+    attempts in a row have failed, nothing more is sent, in flight or new, and every draft
+    says why it lacks arXiv."""
+    project, arxiv, *_ = live
+    arxiv.fail_500(times=10_000)
+    with caplog.at_level(logging.WARNING, logger="sovereign"):
+        assert main(["--root", str(project), "build", "--no-site"]) == 0
+    attempts = 3 + 1  # the fixture's retries
+    queries = 8  # 4 per question, 2 questions: 32 requests without the circuit
+    # the eighth failure opens it; requests already past their check may still be sent
+    assert len(arxiv.log) <= 8 + queries, len(arxiv.log)
+    assert len(arxiv.log) < queries * attempts
+    opened = [r for r in caplog.records if "not asked: 8 attempts in a row" in r.getMessage()]
+    assert len(opened) == 1  # said once on the console, however many queries it cost
+    assert "no longer asked after failing repeatedly" in capsys.readouterr().err
+    for draft in _drafts(project).values():
+        assert draft["decision"]["gates"][0]["name"] == "partial data"
