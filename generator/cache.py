@@ -29,6 +29,9 @@ def stage_key(stage: str, version: str, inputs: Any, settings: Any) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 class StageCache:
     """A diskcache-backed store of stage outputs, opened on first use."""
 
@@ -64,6 +67,20 @@ class StageCache:
                 shutil.rmtree(self.directory, ignore_errors=True)
                 self._cache = diskcache.Cache(str(self.directory), timeout=LOCK_WAIT)
         return self._cache
+
+    def check(self) -> None:
+        """A cheap look at the database file, without importing anything: one that is not
+        SQLite is reported and rebuilt now, even by a warm build that reads nothing from the
+        cache (the ledger spares it), so the damage is said when it is found, not later."""
+        if self.directory is None or self._cache is not None:
+            return
+        try:
+            with (self.directory / "cache.db").open("rb") as handle:
+                head = handle.read(len(SQLITE_HEADER))
+        except OSError:  # no cache yet, or unreadable: opening it will say which
+            return
+        if head != SQLITE_HEADER:
+            self._open()
 
     def get(self, key: str) -> dict | None:
         cache = self._open()

@@ -102,6 +102,7 @@ def _pipeline_context(root: Path, settings: Settings) -> Iterator[Context]:
     from .pipeline import Context
 
     cache = StageCache(root / settings.paths.cache_dir / "stages")
+    cache.check()
     ctx = Context(
         settings=settings, cache=cache, http_cache=root / settings.paths.cache_dir / "http"
     )

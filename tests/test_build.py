@@ -218,3 +218,18 @@ def test_outputs_are_readable_like_any_file_the_user_writes(project: Path) -> No
     pages = [project / "site_src" / "index.md", *(project / "review").glob("*.*")]
     assert pages and {p.stat().st_mode & 0o777 for p in pages} == {FILE_MODE}
     assert (project / "site").stat().st_mode & 0o777 == DIR_MODE
+
+
+def test_a_warm_build_reports_a_corrupted_cache_database(project: Path, capsys) -> None:
+    """Nothing changed, so the ledger spares the warm build any cache read; the cache file
+    being no database is still found, said, and the cache rebuilt empty."""
+    assert _build(project, "--no-site", "--no-pdf") == 0
+    database = project / ".cache" / "sovereign" / "stages" / "cache.db"
+    database.write_bytes(b"this is not a database" * 100)
+    capsys.readouterr()
+    assert _build(project, "--no-site", "--no-pdf") == 0
+    err = capsys.readouterr().err
+    assert "was unusable" in err and "rebuilt empty" in err
+    assert database.read_bytes().startswith(b"SQLite format 3\x00")
+    assert _build(project, "--no-site", "--no-pdf") == 0  # and the next build is quiet
+    assert "unusable" not in capsys.readouterr().err
