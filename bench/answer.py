@@ -33,7 +33,7 @@ from generator.settings import Settings, corpus_path  # noqa: E402
 from generator.stages import plan, search  # noqa: E402
 from generator.stages.answer import BEARS_ON, hypothesis  # noqa: E402
 from generator.textutil import split_sentences  # noqa: E402
-from generator.verifier.scoring import similarities  # noqa: E402
+from generator.verifier.scoring import Similarities, similarities  # noqa: E402
 
 FLOORS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.33, 0.35, 0.38, 0.4, 0.45)
 
@@ -42,13 +42,8 @@ def best_sentence(ctx: Context, question: str, papers: list[Paper]) -> float:
     """The strongest sentence of `papers` against the question (or its hypothesis)."""
     target = hypothesis(question) or question
     sentences = [s for p in papers for s in split_sentences(p.abstract)]
-    semantic, lexical, coverage = similarities(
-        [target], sentences, ctx.verify_encoder, ctx.verify_background
-    )
-    mix = ctx.verify_weights.mix
-    strength = mix["lexical"] * lexical[0] + mix["coverage"] * coverage[0]
-    if semantic is not None:
-        strength = strength + mix["semantic"] * semantic[0]
+    matrices = similarities([target], sentences, ctx.verify_encoder, ctx.verify_background)
+    strength = Similarities.of_row(*matrices).mixed(ctx.verify_weights.mix)
     return float(strength.max()) if len(sentences) else 0.0
 
 

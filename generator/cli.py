@@ -672,6 +672,15 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run(args, _settings(args))
 
 
+def _fit_option(p: argparse.ArgumentParser, what: str, shipped: str) -> None:
+    p.add_argument(
+        "--fit",
+        type=Path,
+        metavar="OUT",
+        help=f"refit {what} and write it to OUT (generator/verifier/{shipped} is the shipped file)",
+    )
+
+
 def _question_sets(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--questions",
@@ -801,13 +810,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--qrels", type=Path, required=True, help="qrels_*.tsv (query, doc, score)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--offline", action="store_true", help="rules stance judge even with an LLM")
-    p.add_argument(
-        "--fit",
-        type=Path,
-        metavar="OUT",
-        help="refit the verifier's weights on this split and write them to OUT "
-        "(generator/verifier/weights.json is the shipped file)",
-    )
+    _fit_option(p, "the verifier's weights on this split", "weights.json")
     p.set_defaults(func=cmd_eval)
     p = benchmarks.add_parser(
         "coverage",
@@ -816,13 +819,7 @@ def parser() -> argparse.ArgumentParser:
     )
     _question_sets(p)
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument(
-        "--fit",
-        type=Path,
-        metavar="OUT",
-        help="refit the relevance model on this set and write it to OUT "
-        "(generator/verifier/relevance.json is the shipped file)",
-    )
+    _fit_option(p, "the relevance model on these sets", "relevance.json")
     p.set_defaults(func=cmd_eval)
     p = benchmarks.add_parser(
         "tribunal",

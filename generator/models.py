@@ -150,14 +150,13 @@ class Selection(Model):
     """Output of `select`: the primary paper and how well it matches the question.
 
     `match` is the calibrated probability that the primary paper addresses the question;
-    `relevance` and `best_relevance` are the search ranker's scores, kept for reference."""
+    `relevance` is the search ranker's score of the primary, kept for reference."""
 
     primary: Paper
     pinned: bool
     match: float
     coverage: Coverage
     relevance: float
-    best_relevance: float
     rank_in_retrieved: int | None
     corpus_rank: int | None = None
     corpus_size: int | None = None

@@ -208,7 +208,6 @@ def make_draft(
         match=0.95 if covered else 0.12,
         coverage=coverage,
         relevance=0.5,
-        best_relevance=0.5,
         rank_in_retrieved=1,
         mismatch=False,
     )

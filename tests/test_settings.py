@@ -248,7 +248,7 @@ def test_config_prints_values_that_paste_back_into_the_settings_file(
     out = capsys.readouterr().out
     assert "None" not in out and "True" not in out and "False" not in out
     (tmp_path / SETTINGS_FILE).write_text(out, encoding="utf-8")  # comments are YAML too
-    assert load_settings(tmp_path) == load_settings(tmp_path)  # it parses
+    assert load_settings(tmp_path).search.sources == ("local", "arxiv")  # it parses back
     pasted = yaml.safe_load(out)
     assert pasted["search"]["sources"] == ["local", "arxiv"]
     assert pasted["search"]["local_corpus"] is None

@@ -537,7 +537,7 @@ def test_well_matched_pinned_paper_is_not_flagged(
     assert selection.named_terms == ("AnyExperts",)
     assert selection.named_terms_found == ("AnyExperts",)
     assert selection.rank_in_retrieved == 1
-    assert selection.relevance == selection.best_relevance > 0
+    assert selection.relevance == max(r.relevance for r in anyexperts_search.papers) > 0
     assert selection.match >= selection.coverage.threshold
     assert selection.coverage.covered
     assert selection.corpus_rank == rank[0]
@@ -590,7 +590,7 @@ def test_pinned_paper_naming_none_of_the_questions_terms_is_flagged(
         "the question names AnyExperts; the paper mentions none of them",
     )
     assert selection.named_terms_found == ()
-    assert selection.relevance < selection.best_relevance
+    assert selection.relevance < max(r.relevance for r in anyexperts_search.papers)
     assert selection.match < selection.coverage.probability
 
 
@@ -741,7 +741,6 @@ def test_select_errors(
 def selection_of(
     primary: Paper,
     relevance: float = 0.3,
-    best: float = 0.6,
     mismatch: bool = False,
     match: float = 0.5,
     coverage: float | None = None,
@@ -760,7 +759,6 @@ def selection_of(
             method="m",
         ),
         relevance=relevance,
-        best_relevance=best,
         rank_in_retrieved=2,
         mismatch=mismatch,
         mismatch_reasons=("the question names X; the paper mentions none of them",)
@@ -866,7 +864,7 @@ def test_measure_signals_from_a_hand_built_verification() -> None:
         ]
     )
     signals = signals_of(
-        selection_of(PRIMARY, relevance=0.3, best=0.6),
+        selection_of(PRIMARY, relevance=0.3),
         extraction_of(5),
         search_of([PRIMARY] * 6, keep=12),
         verification,
@@ -940,7 +938,7 @@ def test_a_contradicted_claim_costs_the_skeptic_more_than_an_unsupported_one() -
 
 def test_measure_flags_mismatch_and_handles_empty_input() -> None:
     signals = signals_of(
-        selection_of(PRIMARY, relevance=0.0, best=0.0, mismatch=True, match=0.0),
+        selection_of(PRIMARY, relevance=0.0, mismatch=True, match=0.0),
         extraction_of(0),
         search_of([], keep=12),
         verification_of([]),
@@ -953,7 +951,7 @@ def test_measure_flags_mismatch_and_handles_empty_input() -> None:
 def test_measure_clips_normalised_values() -> None:
     verification = verification_of([check("supported", 1.0, paper) for paper in "ABCD"])
     signals = signals_of(
-        selection_of(PRIMARY, relevance=0.6, best=0.6, match=1.0),
+        selection_of(PRIMARY, relevance=0.6, match=1.0),
         extraction_of(9),
         search_of([PRIMARY] * 12, keep=12),
         verification,
@@ -1062,7 +1060,7 @@ def test_verdict_thresholds_follow_the_settings() -> None:
 
 def test_review_with_the_rules_tribunal_end_to_end() -> None:
     signals = signals_of(
-        selection_of(PRIMARY, relevance=0.6, best=0.6, match=1.0),
+        selection_of(PRIMARY, relevance=0.6, match=1.0),
         extraction_of(3),
         search_of([PRIMARY] * 12),
         verification_of([check("supported", 1.0, paper) for paper in "ABC"]),

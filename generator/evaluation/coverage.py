@@ -91,6 +91,15 @@ def load_question_sets(paths: list[Path], settings: Settings) -> QuestionSet:
     )
 
 
+def question_sets_or_none(paths: list[Path], settings: Settings) -> QuestionSet | None:
+    """The sets for an eval command, or None after printing why a file is unusable."""
+    try:
+        return load_question_sets(paths, settings)
+    except EvalInputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
 @dataclass
 class Measured:
     """One question: the features of the papers the search kept (best-ranked first) and,
@@ -365,10 +374,8 @@ def run(args: Any, settings: Settings) -> int:
     from ..verifier.relevance import load_relevance
     from .command import _progress
 
-    try:
-        data = load_question_sets(args.questions, settings)
-    except EvalInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    data = question_sets_or_none(args.questions, settings)
+    if data is None:
         return EXIT_USAGE
     names = " + ".join(path.name for path in args.questions)
     cache = StageCache(args.root / settings.paths.cache_dir / "stages")

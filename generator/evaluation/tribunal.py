@@ -24,7 +24,6 @@ drafts a gate other than that one caught: what the defect's own check finds.
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -222,13 +221,10 @@ def run(args: Any, settings: Settings) -> int:
     """Body of `sovereign eval tribunal`."""
     from ..cli import EXIT_OK, EXIT_USAGE
     from .command import _progress
-    from .coverage import load_question_sets
-    from .data import EvalInputError
+    from .coverage import question_sets_or_none
 
-    try:
-        data = load_question_sets(args.questions, settings)
-    except EvalInputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    data = question_sets_or_none(args.questions, settings)
+    if data is None:
         return EXIT_USAGE
     bar, tick = _progress()
     with bar:

@@ -189,15 +189,13 @@ def rank(
 ) -> list[Candidate]:
     """Candidates by evidence strength against the question (or its hypothesis), findings a
     little ahead of sentences that only propose or describe."""
-    from ..verifier.scoring import similarities
+    from ..verifier.scoring import Similarities, similarities
 
     mix = weights.mix
-    semantic, lexical, covered = similarities(
+    matrices = similarities(
         [target], [s for _, s, _ in pool], encoder, background, lexical=mix["lexical"] > 0
     )
-    strength = mix["lexical"] * lexical[0] + mix["coverage"] * covered[0]
-    if semantic is not None:
-        strength = strength + mix["semantic"] * semantic[0]
+    strength = Similarities.of_row(*matrices).mixed(mix)
     return sorted(
         (
             Candidate(p, s, round(float(v), 4), finding)

@@ -146,7 +146,6 @@ def select(
         match=match,
         coverage=coverage,
         relevance=ranker_score,
-        best_relevance=max([ranker_score, *(r.relevance for r in search.papers)]),
         rank_in_retrieved=rank,
         corpus_rank=corpus_rank[0] if corpus_rank else None,
         corpus_size=corpus_rank[1] if corpus_rank else None,

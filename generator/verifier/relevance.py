@@ -30,8 +30,7 @@ from .coverage import TermWeights, terms
 from .scoring import Encoder, lexical_matrix
 from .weights import Linear
 
-FEATURES = ("semantic", "lexical", "terms", "key_terms", "sentence")
-KEY_TERMS = 3  # the most specific terms of a question
+FEATURES = ("semantic", "lexical", "terms", "sentence")
 
 
 @dataclass(frozen=True)
@@ -42,7 +41,6 @@ class Match:
     semantic: float | None
     lexical: float | None
     terms: float
-    key_terms: float
     sentence: float
 
 
@@ -101,11 +99,10 @@ def measure(
     background: TermWeights,
     lexical: bool = True,
 ) -> np.ndarray:
-    """Rows of (semantic, lexical, terms, key_terms, sentence) for the question against each
-    text; semantic is NaN without an encoder, lexical NaN when not asked for. key_terms is the
-    share of the question's KEY_TERMS most specific terms (highest idf) the text states;
-    sentence is the strength of the text's best sentence against the question (SENTENCE_MIX
-    of its semantic similarity and term coverage)."""
+    """Rows of (semantic, lexical, terms, sentence) for the question against each text;
+    semantic is NaN without an encoder, lexical NaN when not asked for. sentence is the
+    strength of the text's best sentence against the question (SENTENCE_MIX of its semantic
+    similarity and term coverage)."""
     if not texts:
         return np.zeros((0, len(FEATURES)))
     semantic = np.full(len(texts), np.nan)
@@ -116,15 +113,12 @@ def measure(
         lexical_matrix([question], list(texts), 2)[0] if lexical else np.full(len(texts), np.nan)
     )
     wanted = terms(question)
-    key = frozenset(sorted(wanted, key=lambda t: (-background.idf(t), t))[:KEY_TERMS])
-    found = [terms(t) for t in texts]
-    covered = np.array([background.coverage(wanted, f) for f in found])
-    keyed = np.array([len(key & f) / len(key) if key else 0.0 for f in found])
+    covered = np.array([background.coverage(wanted, terms(t)) for t in texts])
     best = _best_sentences(question, texts, encoder, background)
-    return np.column_stack([semantic, tfidf, covered, keyed, best])
+    return np.column_stack([semantic, tfidf, covered, best])
 
 
-SENTENCE_MIX = {"semantic": 0.5, "coverage": 0.5}
+SENTENCE_MIX = {"semantic": 0.5, "lexical": 0.0, "coverage": 0.5}
 
 
 def _best_sentences(
@@ -132,14 +126,12 @@ def _best_sentences(
 ) -> np.ndarray:
     """Each text's strongest sentence against the question."""
     from ..textutil import split_sentences
-    from .scoring import similarities
+    from .scoring import Similarities, similarities
 
     split = [split_sentences(t) or [t] for t in texts]
     flat = [s for sentences in split for s in sentences]
-    semantic, _, coverage = similarities([question], flat, encoder, background, lexical=False)
-    strength = SENTENCE_MIX["coverage"] * coverage[0]
-    if semantic is not None:
-        strength = strength + SENTENCE_MIX["semantic"] * semantic[0]
+    semantic, lexical, coverage = similarities([question], flat, encoder, background, lexical=False)
+    strength = Similarities.of_row(semantic, lexical, coverage).mixed(SENTENCE_MIX)
     out, start = [], 0
     for sentences in split:
         out.append(float(strength[start : start + len(sentences)].max()))
@@ -166,8 +158,7 @@ def matches(
             semantic=None if np.isnan(row[0]) else round(float(row[0]), 4),
             lexical=None if np.isnan(row[1]) else round(float(row[1]), 4),
             terms=round(float(row[2]), 4),
-            key_terms=round(float(row[3]), 4),
-            sentence=round(float(row[4]), 4),
+            sentence=round(float(row[3]), 4),
         )
         for p, row in zip(probability, rows, strict=True)
     ]

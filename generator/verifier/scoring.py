@@ -37,6 +37,13 @@ class Similarities:
     lexical: np.ndarray
     coverage: np.ndarray
 
+    @classmethod
+    def of_row(
+        cls, semantic: np.ndarray | None, lexical: np.ndarray, coverage: np.ndarray, row: int = 0
+    ) -> Similarities:
+        """One claim's row of the matrices `similarities` returns."""
+        return cls(None if semantic is None else semantic[row], lexical[row], coverage[row])
+
     def mixed(self, mix: dict[str, float]) -> np.ndarray:
         total = mix["lexical"] * self.lexical + mix["coverage"] * self.coverage
         if self.semantic is not None:
