@@ -70,6 +70,14 @@ def _check_pins(root: Path, questions: list[Question], settings: Settings) -> li
     ]
 
 
+def _warn_decisions(root: Path, questions: list[Question], settings: Settings) -> None:
+    """Say which recorded decisions do not count because their `by:` is no owner."""
+    from .owners import decision_problems
+
+    for problem in decision_problems(root, questions, settings.policy.owners):
+        _err(f"warning: {problem}")
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     """Validate the settings file and every question file."""
     settings = _settings(args)
@@ -80,6 +88,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             Problem(settings.paths.questions, None, "", "no question files (*.yaml) found")
         )
     _report(problems)
+    _warn_decisions(args.root, loaded.questions, settings)
     if problems:
         return EXIT_USAGE
     print(f"{len(loaded.questions)} question files OK.")
@@ -178,6 +187,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     loaded = load_questions(args.root / settings.paths.questions, args.root, memo=ledger.questions)
     problems = loaded.problems + _check_pins(args.root, loaded.questions, settings)
     _report(problems)
+    _warn_decisions(args.root, loaded.questions, settings)
     if problems and args.strict:
         return EXIT_USAGE
     bad_pins = {p.path for p in problems}
@@ -412,6 +422,7 @@ def cmd_pr(args: argparse.Namespace) -> int:
     """Pull-request check: validate every question file, run the pipeline for the changed
     ones only, and write a summary (verdict, score, policy, claims) for the contributor."""
     from .gitdiff import GitError, changed_files
+    from .owners import unauthorised_changes
     from .publish import entries
     from .render.markdown import render_pr_summary
 
@@ -420,6 +431,10 @@ def cmd_pr(args: argparse.Namespace) -> int:
     loaded = load_questions(args.root / folder, args.root)
     problems = loaded.problems + _check_pins(args.root, loaded.questions, settings)
     _report(problems)
+    _warn_decisions(args.root, loaded.questions, settings)
+    author = args.author or os.environ.get("PR_AUTHOR") or None
+    refused = unauthorised_changes(args.root, args.base, folder, author)
+    _report(refused, "only an owner may record a decision or change the owners")
     try:
         changed = set(changed_files(args.root, args.base, folder))
     except GitError as exc:
@@ -430,13 +445,13 @@ def cmd_pr(args: argparse.Namespace) -> int:
     with _pipeline_context(args.root, settings) as ctx:
         report = _run_with_progress(selected, ctx, args.jobs)
     summary = render_pr_summary(
-        entries(args.root, settings, report.drafts), report.failures, problems
+        entries(args.root, settings, report.drafts), report.failures, problems, refused
     )
     print(summary)
     if args.summary:
         with open(args.summary, "a", encoding="utf-8") as handle:
             handle.write(summary + "\n")
-    if problems:
+    if problems or refused:
         return EXIT_USAGE
     return EXIT_FAILED if report.failures else EXIT_OK
 
@@ -564,6 +579,12 @@ def cmd_review(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"Review queue: {len(queue)} draft(s) waiting for the owner.\n")
     review_dir = settings.paths.review_dir
+    owners = settings.policy.owners
+    by = (
+        f"{owners[0]}   # one of policy.owners: {', '.join(owners)}"
+        if len(owners) > 1
+        else (owners[0] if owners else "your-github-login   # must be listed in policy.owners")
+    )
     for e in shown:
         d, s = e.draft, e.standing
         folder = (
@@ -575,14 +596,43 @@ def cmd_review(args: argparse.Namespace) -> int:
         print(f"  {d.final.tribunal.verdict} {d.final.tribunal.score:.1f}/10 · {d.decision.reason}")
         for change in s.changes:
             print(f"  changed since the owner's decision ({s.decided_by}): {change}")
+        if s.state == "not_owner":
+            print(
+                f"  the decision recorded by {s.decided_by} does not count: not one of "
+                f"policy.owners ({', '.join(settings.policy.owners) or 'none listed'})"
+            )
         print(f"  read: {folder}/{d.slug}.pdf (or {folder}/{d.slug}.md)")
         print(f"  to decide, put this in {d.question.path}:")
         print("    review:")
         print("      decision: approve   # approve | reject | revise")
-        print("      by: your-name")
+        print(f"      by: {by}")
         print(f"      date: {date.today().isoformat()}")
         print('      note: ""')
         print(f"      draft_hash: {s.content_hash}\n")
+    return EXIT_OK
+
+
+def cmd_codeowners(args: argparse.Namespace) -> int:
+    """Print `.github/CODEOWNERS` for policy.owners; write it, or check the one there."""
+    from .outputs import write_text
+    from .owners import CODEOWNERS, codeowners
+
+    settings = _settings(args)
+    text = codeowners(settings.policy.owners, settings.paths.questions)
+    path = args.root / CODEOWNERS
+    if args.write:
+        write_text(path, text)
+        print(f"wrote {CODEOWNERS} for {', '.join(settings.policy.owners) or 'no owner'}")
+        return EXIT_OK
+    if args.check:
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current == text:
+            print(f"{CODEOWNERS} matches policy.owners")
+            return EXIT_OK
+        state = "is missing" if current is None else "differs from policy.owners"
+        _err(f"{CODEOWNERS} {state}; run `sovereign codeowners --write`")
+        return EXIT_FAILED
+    print(text, end="")
     return EXIT_OK
 
 
@@ -756,6 +806,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--summary", type=Path, help="append the Markdown summary here ($GITHUB_STEP_SUMMARY)"
     )
+    p.add_argument(
+        "--author",
+        help="who opened the pull request (GitHub login; default: $PR_AUTHOR); a change to a "
+        "review: block or to the owners by anyone but an owner fails the check",
+    )
     p.add_argument("--offline", action="store_true", help="use the offline backends")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
     p.set_defaults(func=cmd_pr, writes=True)
@@ -785,6 +840,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true", help="use the offline backends")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N")
     p.set_defaults(func=cmd_review, writes=True)
+
+    p = sub.add_parser("codeowners", help="print .github/CODEOWNERS for policy.owners")
+    p.add_argument("--write", action="store_true", help="write the file")
+    p.add_argument("--check", action="store_true", help="exit 1 when the file is not current")
+    p.set_defaults(func=cmd_codeowners)
 
     p = sub.add_parser("pdf", help="render one draft's PDF")
     p.add_argument("slug")

@@ -533,7 +533,7 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
             "answer": final.answer,
             "failures": failures,
         },
-        s.policy,
+        s.policy.model_dump(mode="json", exclude={"owners"}),
         Decision,
         lambda: decide.decide(
             final.tribunal,

@@ -22,6 +22,7 @@ from . import __version__
 from .ledger import Ledger, Row, StandingRecord, Summary, signature
 from .models import Draft, Question
 from .outputs import prune, write_text
+from .owners import normal
 from .settings import Settings
 from .standing import Standing, standing
 
@@ -120,22 +121,24 @@ def judged_version(folder: Path, draft: Draft) -> Draft | None:
 def entry(root: Path, settings: Settings, draft: Draft, key: str | None = None) -> Entry:
     """Archive the draft, then work out its standing."""
     folder = archive_folder(root, settings)
-    where = standing(draft, judged_version(folder, draft))
+    where = standing(draft, settings.policy.owners, judged_version(folder, draft))
     archive(folder, draft, where.content_hash)
     return Entry.of(draft, where, key)
 
 
 def entry_key(root: Path, settings: Settings, question: Question, draft_key: str) -> str:
     """What a published entry depends on: the draft's inputs (`draft_key`), the question file
-    as it is now (owner's decision, tags, path) and whether the version the owner judged is
-    in the archive (the standing's "what changed" is worked out from it)."""
+    as it is now (owner's decision, tags, path), the owners (whose decisions count) and
+    whether the version the owner judged is in the archive (the standing's "what changed" is
+    worked out from it)."""
     review = question.review
     judged = bool(
         review
         and review.draft_hash
         and (archive_folder(root, settings) / question.slug / f"{review.draft_hash}.json").exists()
     )
-    return signature(draft_key, question.model_dump_json(), str(judged))
+    owners = ",".join(sorted(normal(o) for o in settings.policy.owners))
+    return signature(draft_key, question.model_dump_json(), str(judged), owners)
 
 
 def entries(

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .validation import problems_from
 from .yamlsrc import LoadedYaml, Problem, YamlError, read_yaml
+
+LOGIN_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,37}[A-Za-z0-9])?")
 
 SETTINGS_FILE = "sovereign.yml"
 
@@ -144,6 +154,22 @@ class PolicySettings(Section):
     escalate_on_mismatch: bool = Field(
         True, description="Escalate a draft whose primary paper does not match its question."
     )
+    owners: tuple[str, ...] = Field(
+        (),
+        description="GitHub logins whose `review:` decisions count (`by:`); a decision by "
+        "anyone else is ignored, and the pull-request check fails when someone else changes "
+        "one. Empty: no decision counts.",
+    )
+
+    @field_validator("owners")
+    @classmethod
+    def _logins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not LOGIN_RE.fullmatch(name.lstrip("@")):
+                raise ValueError(
+                    f"{name!r} is not a GitHub login (letters, digits and '-', e.g. ada-owner)"
+                )
+        return tuple(name.lstrip("@") for name in value)
 
 
 class ServiceSettings(Section):
@@ -310,7 +336,9 @@ class Settings(Section):
 
     def digest(self) -> str:
         """Short content hash of every setting (shown in provenance)."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True)
+        # who may publish changes no draft, so editing the owners recomputes nothing
+        data = self.model_dump(mode="json", exclude={"policy": {"owners"}})
+        blob = json.dumps(data, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 

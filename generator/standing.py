@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from .models import Draft, OwnerReview
+from .owners import is_owner
 
 State = Literal[
-    "auto_approved", "owner_approved", "rejected", "revise_requested", "awaiting_review", "stale"
+    "auto_approved",
+    "owner_approved",
+    "rejected",
+    "revise_requested",
+    "awaiting_review",
+    "stale",
+    "not_owner",
 ]
 
 LABELS: dict[State, str] = {
@@ -26,6 +34,7 @@ LABELS: dict[State, str] = {
     "revise_requested": "Owner asked for a revision — not published",
     "awaiting_review": "Awaiting owner review — not published",
     "stale": "Awaiting owner review — the owner's decision was about an earlier version",
+    "not_owner": "Awaiting owner review — the recorded decision is not by an owner",
 }
 
 
@@ -111,11 +120,16 @@ def changes_between(judged: Draft | None, current: Draft) -> tuple[str, ...]:
     return tuple(found) or ("details of the draft changed (evidence or wording)",)
 
 
-def standing(draft: Draft, judged: Draft | None = None) -> Standing:
-    """The draft's standing. `judged` is the archived version the owner's decision names
-    (looked up by its hash), used to say what changed when the decision is stale."""
+def standing(draft: Draft, owners: Iterable[str] = (), judged: Draft | None = None) -> Standing:
+    """The draft's standing. A decision counts only when its `by:` is one of `owners`.
+    `judged` is the archived version the owner's decision names (looked up by its hash),
+    used to say what changed when the decision is stale."""
     digest = content_hash(draft)
     decision = draft.question.review
+    if decision is not None and not is_owner(decision.by, owners):
+        if draft.decision.policy == "AUTO_APPROVE":
+            return Standing("auto_approved", digest)
+        return Standing("not_owner", digest, decision)
     if decision is None:
         state: State = (
             "auto_approved" if draft.decision.policy == "AUTO_APPROVE" else ("awaiting_review")

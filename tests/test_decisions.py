@@ -14,6 +14,7 @@ from .conftest import make_project
 
 SLUG = "anyexperts-representational-collapse"  # escalated by the offline tribunal
 QUESTIONS = [f"{SLUG}.yaml", "moe-serving-offloading.yaml"]
+OWNERS = "policy:\n  owners: [ada-owner]\n"
 
 
 def _build(project: Path, *args: str) -> None:
@@ -25,7 +26,7 @@ def _decide(project: Path, decision: str, draft_hash: str, note: str = "Read it.
     text = re.sub(r"\nreview:.*", "", path.read_text(), flags=re.S)
     path.write_text(
         text.rstrip("\n")
-        + f"\nreview:\n  decision: {decision}\n  by: Ada Owner\n  date: 2026-11-23\n"
+        + f"\nreview:\n  decision: {decision}\n  by: ada-owner\n  date: 2026-11-23\n"
         f'  note: "{note}"\n  draft_hash: "{draft_hash}"\n'
     )
 
@@ -43,7 +44,7 @@ def _index(project: Path) -> str:
 
 
 def test_review_prints_the_block_to_paste(tmp_path: Path, capsys) -> None:
-    project = make_project(tmp_path / "p", QUESTIONS)
+    project = make_project(tmp_path / "p", QUESTIONS, OWNERS)
     _build(project)
     capsys.readouterr()
     assert main(["--root", str(project), "review"]) == 0
@@ -56,7 +57,7 @@ def test_review_prints_the_block_to_paste(tmp_path: Path, capsys) -> None:
 def test_approve_with_the_right_hash_publishes_then_an_edit_makes_it_stale(
     tmp_path: Path,
 ) -> None:
-    project = make_project(tmp_path / "p", QUESTIONS)
+    project = make_project(tmp_path / "p", QUESTIONS, OWNERS)
     _build(project)
     assert (project / "review" / f"{SLUG}.md").exists()
     assert f"drafts/{SLUG}.html" not in _index(project)
@@ -65,10 +66,10 @@ def test_approve_with_the_right_hash_publishes_then_an_edit_makes_it_stale(
     _build(project)
     page = html.unescape((project / "site" / "drafts" / f"{SLUG}.html").read_text())
     assert "Published — approved by the owner" in page
-    assert "Ada Owner on 2026-11-23" in page and "Evidence checked by hand." in page
+    assert "ada-owner on 2026-11-23" in page and "Evidence checked by hand." in page
     assert not (project / "review" / f"{SLUG}.md").exists()
     index = _index(project)
-    assert f'href="drafts/{SLUG}.html"' in index and "owner (Ada Owner on 2026-11-23)" in index
+    assert f'href="drafts/{SLUG}.html"' in index and "owner (ada-owner on 2026-11-23)" in index
 
     question = project / "questions" / f"{SLUG}.yaml"
     question.write_text(question.read_text().replace("ARO dataset?", "ARO benchmark?"))
@@ -82,7 +83,7 @@ def test_approve_with_the_right_hash_publishes_then_an_edit_makes_it_stale(
 
 
 def test_reject_takes_the_draft_off_the_index_and_archives_it(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p", QUESTIONS)
+    project = make_project(tmp_path / "p", QUESTIONS, OWNERS)
     _build(project)
     _decide(project, "reject", _hash(project), note="Wrong paper for this question.")
     _build(project)
@@ -93,21 +94,21 @@ def test_reject_takes_the_draft_off_the_index_and_archives_it(tmp_path: Path) ->
     )
     assert not (project / "review" / f"{SLUG}.md").exists()
     queue = html.unescape((project / "review" / "README.md").read_text())
-    assert "Rejected (archive)" in queue and "Ada Owner" in queue
+    assert "Rejected (archive)" in queue and "ada-owner" in queue
 
 
 def test_revise_keeps_it_in_the_queue_with_the_note(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p", QUESTIONS)
+    project = make_project(tmp_path / "p", QUESTIONS, OWNERS)
     _build(project)
     _decide(project, "revise", _hash(project), note="Find papers on ARO.")
     _build(project)
     index = _index(project)
-    assert "the owner asked for a revision (Ada Owner on 2026-11-23): Find papers on ARO." in index
+    assert "the owner asked for a revision (ada-owner on 2026-11-23): Find papers on ARO." in index
     assert (project / "review" / f"{SLUG}.md").exists()
 
 
 def test_a_wrong_hash_is_stale_and_says_what_it_judged(tmp_path: Path) -> None:
-    project = make_project(tmp_path / "p", QUESTIONS)
+    project = make_project(tmp_path / "p", QUESTIONS, OWNERS)
     _build(project)
     _decide(project, "approve", "0000000000000000")
     _build(project)
@@ -118,7 +119,7 @@ def test_a_wrong_hash_is_stale_and_says_what_it_judged(tmp_path: Path) -> None:
 
 
 def test_a_decision_changes_no_stage(tmp_path: Path, capsys) -> None:
-    project = make_project(tmp_path / "p", QUESTIONS)
+    project = make_project(tmp_path / "p", QUESTIONS, OWNERS)
     _build(project)
     _decide(project, "approve", _hash(project))
     capsys.readouterr()

@@ -22,9 +22,12 @@ def test_every_setting_is_in_sovereign_yml_and_readme() -> None:
             assert info.description, f"{section}.{key} has no description"
 
 
-def test_shipped_settings_are_the_defaults() -> None:
+def test_shipped_settings_are_the_defaults_but_the_owners() -> None:
     shipped = Settings.model_validate(yaml.safe_load((REPO / "sovereign.yml").read_text()))
-    assert shipped == Settings()
+    assert Settings().policy.owners == ()  # no project trusts a login it did not name
+    assert shipped.policy.owners == ("research-owner",)
+    policy = shipped.policy.model_copy(update={"owners": ()})
+    assert shipped.model_copy(update={"policy": policy}) == Settings()
 
 
 def test_readme_starts_with_the_two_commands() -> None:

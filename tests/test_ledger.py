@@ -131,6 +131,13 @@ def test_owner_decision_reaches_page_without_recomputing(project: Path, capsys) 
         + f"  draft_hash: {data['content_hash']}\n"
     )
     assert _build(project, "--no-pdf") == 0
+    out, err = capsys.readouterr()
+    assert "3 drafts (0 computed, 3 from cache)" in out
+    assert "'alice' is not an owner" in err  # no owners listed yet: the decision is ignored
+    assert (project / "review" / f"{slug}.md").is_file()
+
+    (project / "sovereign.yml").write_text("policy:\n  owners: [alice]\n")
+    assert _build(project, "--no-pdf") == 0
     assert "3 drafts (0 computed, 3 from cache)" in capsys.readouterr().out
     assert (project / "site_src" / "drafts" / f"{slug}.md").is_file()
     assert not (project / "review" / f"{slug}.md").exists()

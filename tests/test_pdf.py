@@ -504,7 +504,7 @@ def test_owner_approval_is_shown(draft: Draft, tmp_path: Path) -> None:
     decided = draft.model_copy(
         update={"question": draft.question.model_copy(update={"review": review})}
     )
-    st = standing(decided)
+    st = standing(decided, ["Ada Lovelace"])
     assert st.state == "owner_approved"
     pdf = render(decided, tmp_path / "approved.pdf", st)
     text = squash(pdf.text)
@@ -515,6 +515,21 @@ def test_owner_approval_is_shown(draft: Draft, tmp_path: Path) -> None:
     assert squash("Owner decision") in text
     for page in pdf.pages:
         assert squash(st.label) in squash(page)
+
+
+def test_a_decision_by_someone_not_an_owner_does_not_count(draft: Draft, tmp_path: Path) -> None:
+    review = OwnerReview(
+        decision="approve", by="mallory", date=date(2026, 11, 23), draft_hash=content_hash(draft)
+    )
+    decided = draft.model_copy(
+        update={"question": draft.question.model_copy(update={"review": review})}
+    )
+    st = standing(decided, ["ada-lovelace"])
+    assert st.state == "not_owner" and not st.published
+    text = squash(render(decided, tmp_path / "not-owner.pdf", st).text)
+    assert squash("recorded by mallory on 2026-11-23, who is not one of the owners") in text
+    assert squash("It does not count") in text
+    assert "approvedbytheowner" not in text
 
 
 def test_stale_decision_lists_changes(draft: Draft, tmp_path: Path) -> None:
@@ -531,7 +546,7 @@ def test_stale_decision_lists_changes(draft: Draft, tmp_path: Path) -> None:
     current = draft.model_copy(
         update={"question": draft.question.model_copy(update={"review": review})}
     )
-    st = standing(current, judged)
+    st = standing(current, ["Ada Lovelace"], judged)
     assert st.state == "stale" and st.changes
     pdf = render(current, tmp_path / "stale.pdf", st)
     text = squash(pdf.text)

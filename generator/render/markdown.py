@@ -158,8 +158,17 @@ def render_review_queue(queue: Sequence[Any], rejected: Sequence[Any]) -> str:
 
 
 def render_pr_summary(
-    drafts: Sequence[Any], failures: Sequence[Any], problems: Sequence[Any]
+    drafts: Sequence[Any],
+    failures: Sequence[Any],
+    problems: Sequence[Any],
+    refused: Sequence[Any] = (),
 ) -> str:
-    """The pull-request job summary: each changed question's verdict and claims table."""
+    """The pull-request job summary: changes only an owner may make, problems in question
+    files, then each changed question's verdict and claims table."""
     template = environment().get_template("pr_summary.md.j2")
-    return template.render(drafts=drafts, failures=failures, problems=[str(p) for p in problems])
+    return template.render(
+        drafts=drafts,
+        failures=failures,
+        problems=[str(p) for p in problems],
+        refused=[str(p) for p in refused],
+    )
