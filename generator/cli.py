@@ -122,6 +122,8 @@ def _pipeline_context(root: Path, settings: Settings) -> Iterator[Context]:
         if ctx.services is not None:
             for name, stats in ctx.services.stats().items():
                 missing = f", {stats.not_found} not found" if stats.not_found else ""
+                if stats.out_of_time:
+                    missing += f", {stats.out_of_time} stopped by the question deadline"
                 if stats.circuit_opened:
                     missing += "; no longer asked after failing repeatedly"
                 _err(

@@ -24,6 +24,7 @@ from typing import Any, Literal
 import httpx
 
 from . import __version__
+from .deadline import budget, time_left
 from .settings import ServiceSettings, ServicesSettings
 
 log = logging.getLogger("sovereign.http")
@@ -52,7 +53,11 @@ class TooLarge(Exception):
 
 
 class Deadline(Exception):
-    """A request outlasted its total time limit."""
+    """A request outlasted its total time limit (`question`: the question's, not its own)."""
+
+    def __init__(self, question: bool = False):
+        super().__init__()
+        self.question = question
 
 
 class RateLimiter:
@@ -71,11 +76,6 @@ class RateLimiter:
             slot = max(now, self._next)
             self._next = slot + self.interval
             return slot - now
-
-    def wait(self) -> None:
-        delay = self.reserve()
-        if delay > 0:
-            time.sleep(delay)
 
 
 class ResponseCache:
@@ -115,6 +115,7 @@ class ServiceStats:
     failures: int = 0
     not_found: int = 0  # HTTP 404: the service answered that it has no such thing
     circuit_opened: int = 0  # 1 once the service is no longer asked in this build
+    out_of_time: int = 0  # requests stopped by their question's deadline
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def add(self, **counts: int) -> None:
@@ -239,10 +240,8 @@ class Service:
             if self._circuit is not None:  # opened before this request, or during its retries
                 raise ServiceError(self.name, self._circuit)
             if attempt == 0:  # a retry has waited its own Retry-After already
-                pause = self._paused_until - time.monotonic()
-                if pause > 0:
-                    self._sleep(pause)
-            self.limiter.wait()
+                self._wait(self._paused_until - time.monotonic(), self._sleep)
+            self._wait(self.limiter.reserve(), time.sleep)
             self.stats.add(requests=1)
             retry_after = None
             status = None
@@ -250,7 +249,14 @@ class Service:
                 response, body = self._send(method, path, params, json_body, headers)
             except TooLarge as exc:
                 raise self._fail(str(exc)) from None
-            except (httpx.TimeoutException, Deadline):
+            except Deadline as exc:
+                if exc.question:
+                    raise self._out_of_time() from None
+                problem = f"timed out after {self.settings.timeout:g} s"
+            except httpx.TimeoutException:
+                left = time_left()
+                if left is not None and left <= 0:
+                    raise self._out_of_time() from None
                 problem = f"timed out after {self.settings.timeout:g} s"
             except httpx.TransportError as exc:
                 problem = f"network error ({type(exc).__name__})"
@@ -296,6 +302,9 @@ class Service:
             if retry_after is not None:
                 with self._state_lock:  # every other request of the build waits too
                     self._paused_until = max(self._paused_until, time.monotonic() + delay)
+            left = time_left()
+            if left is not None and left <= delay:  # the retry would start too late
+                raise self._fail(f"{problem}; no time left in the question's deadline", status)
             self.stats.add(retries=1)
             log.warning(
                 "%s: %s; retry %d of %d in %.1f s",
@@ -307,6 +316,21 @@ class Service:
             )
             self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, seconds: float, sleep: Callable[[float], None]) -> None:
+        """Sleep before a request, unless the question's deadline comes first."""
+        left = time_left()
+        if left is not None and left <= max(seconds, 0.0):
+            raise self._out_of_time()
+        if seconds > 0:
+            sleep(seconds)
+
+    def _out_of_time(self) -> ServiceError:
+        """Not the service's fault: counted apart, and never towards its circuit."""
+        current = budget()
+        limit = f" ({current.seconds:g} s, services.question_deadline)" if current else ""
+        self.stats.add(out_of_time=1)
+        return ServiceError(self.name, f"stopped: the question's time limit{limit} ran out")
 
     def _count_failure(self, problem: str) -> None:
         """One more failed attempt (of any request: they run concurrently); open the circuit
@@ -335,11 +359,25 @@ class Service:
         exchange outlasts `timeout` (httpx's own timeout bounds each read, not the total), or
         TooLarge past `max_body_mb` (nothing more is read)."""
         limit = int(self.settings.max_body_mb * 1_000_000)
-        deadline = time.monotonic() + self.settings.timeout
+        own = self.settings.timeout
+        left = time_left()
+        question = left is not None and left < own  # the question's deadline comes first
+        seconds = min(own, left) if left is not None else own
+        deadline = time.monotonic() + seconds
         request = self._client.build_request(
-            method, path.lstrip("/"), params=params, json=json_body, headers=headers
+            method,
+            path.lstrip("/"),
+            params=params,
+            json=json_body,
+            headers=headers,
+            timeout=httpx.Timeout(max(seconds, 0.001)),
         )
-        response = self._client.send(request, stream=True)
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.TimeoutException:
+            if question:
+                raise Deadline(question=True) from None
+            raise
         try:
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
@@ -350,7 +388,7 @@ class Service:
                 if size > limit:
                     raise TooLarge(self._too_large(size, limit, "at least "))
                 if time.monotonic() > deadline:
-                    raise Deadline
+                    raise Deadline(question)
                 chunks.append(chunk)
             text = b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
             return response, text

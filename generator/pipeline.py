@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from . import __version__
 from .cache import StageCache, stage_key
+from .deadline import question_deadline
 from .models import (
     Answer,
     Decision,
@@ -335,7 +336,8 @@ def run_counted(question: Question, ctx: Context) -> tuple[Draft, int]:
         else:
             # the owner's decision, tags and path are read from the question file as it is now
             return draft.model_copy(update={"question": question}), 0
-    draft, computed = _run_stages(question, ctx)
+    with question_deadline(ctx.settings.services.question_deadline):
+        draft, computed = _run_stages(question, ctx)
     if not draft.failures:
         ctx.cache.set(key, {"draft": draft.model_dump(mode="json")})
     return draft, computed

@@ -275,6 +275,14 @@ class LlmSettings(ServiceSettings):
 
 
 class ServicesSettings(Section):
+    question_deadline: float = Field(
+        600.0,
+        gt=0,
+        le=86400,
+        description="Seconds one question may spend on web services in all. Past it no "
+        "request is sent or retried: the stages fall back to their offline methods and the "
+        "draft is escalated with partial data, saying so.",
+    )
     arxiv: ArxivSettings = Field(ArxivSettings(), description="arXiv export API (Atom).")
     semantic_scholar: SemanticScholarSettings = Field(
         SemanticScholarSettings(), description="Semantic Scholar Academic Graph API."

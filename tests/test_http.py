@@ -18,6 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from generator.deadline import question_deadline
 from generator.http import RateLimiter, ResponseCache, Service, ServiceError, parse_json
 from generator.settings import ServiceSettings
 
@@ -453,3 +454,71 @@ def test_retry_after_pauses_every_request_of_the_build(endpoint, make_service):
     other.join()
     assert len(sleep.delays) == 2 and 0 < sleep.delays[1] <= 3.0  # the other waited too
     assert len(endpoint.log) == 3
+
+
+# --- the question's deadline ---------------------------------------------------------------
+
+
+def test_a_hanging_answer_is_cut_off_at_the_question_deadline(endpoint, make_service):
+    """A request under a 30 s timeout with 4 retries would hang for minutes; inside a
+    question's 0.5 s deadline it stops with a message naming the setting, and is neither
+    retried nor counted against the service (its circuit stays closed)."""
+    service = make_service(endpoint.base_url, timeout=30.0, retries=4, circuit_after=1)
+    endpoint.slow(times=1, seconds=60)
+    with question_deadline(0.5), pytest.raises(ServiceError) as caught:
+        get(service)
+    assert "stopped: the question's time limit (0.5 s, services.question_deadline) ran out" in (
+        str(caught.value)
+    )
+    assert len(endpoint.log) == 1 and service.stats.retries == 0
+    assert service.stats.out_of_time == 1 and service.stats.circuit_opened == 0
+    endpoint.release()
+    assert get(service)["n"] == 2  # outside the deadline the service is asked as before
+
+
+def test_no_retry_starts_after_the_question_deadline(endpoint, make_service):
+    """A 503 whose back-off (5 s) would end after the deadline (1 s) is not retried: one
+    request reaches the server, and the fake sleep never waited."""
+    sleep = Recorder()
+    service = make_service(endpoint.base_url, sleep=sleep, backoff=5.0, max_backoff=10)
+    endpoint.fail_500(times=3)
+    with question_deadline(1.0), pytest.raises(ServiceError, match="no time left"):
+        get(service)
+    assert len(endpoint.log) == 1 and sleep.delays == []
+
+
+def test_nothing_is_sent_once_the_question_deadline_has_passed(endpoint, make_service):
+    service = make_service(endpoint.base_url)
+    with question_deadline(0.001):
+        time.sleep(0.01)
+        with pytest.raises(ServiceError, match="ran out"):
+            get(service)
+    assert endpoint.log == []
+
+
+def test_each_question_keeps_its_own_deadline(endpoint, make_service):
+    """Two questions run side by side in threads: one whose time is up sends nothing, the
+    other (no deadline) is answered — the deadline is per question, not per build."""
+    service = make_service(endpoint.base_url)
+    results: dict[str, Any] = {}
+
+    def run(name: str, seconds: float | None) -> None:
+        try:
+            if seconds is None:
+                results[name] = get(service)["n"]
+            else:
+                with question_deadline(seconds):
+                    time.sleep(2 * seconds)
+                    results[name] = get(service)["n"]
+        except ServiceError as exc:
+            results[name] = str(exc)
+
+    threads = [
+        threading.Thread(target=run, args=("late", 0.01)),
+        threading.Thread(target=run, args=("free", None)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert "ran out" in results["late"] and results["free"] == 1

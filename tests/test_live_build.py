@@ -12,6 +12,8 @@ import itertools
 import json
 import logging
 import re
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -72,6 +74,8 @@ class FakeChat:
         self.key = key
         self.bodies: list[str] = []
         self.down = False
+        self.hang: bool | str = False  # hold answers (True: all; text: prompts holding it)
+        self.released = threading.Event()
 
     def handle(self, request: Request) -> Response:
         raw = request.get_data(as_text=True)
@@ -80,6 +84,8 @@ class FakeChat:
             return Response('{"error": {"message": "bad key"}}', status=401)
         if self.down:
             return Response('{"error": {"message": "overloaded"}}', status=503)
+        if self.hang is True or (self.hang and self.hang in raw):
+            self.released.wait(30)
         body = json.loads(raw)
         answer = completion(body["model"], json.dumps(_llm_answer(body["messages"])))
         return Response(json.dumps(answer), content_type="application/json")
@@ -235,6 +241,70 @@ def test_llm_down_falls_back_and_escalates(live) -> None:
         assert draft["extraction"]["failures"]
         page = _page(project, slug)
         assert "LLM query planning failed" in page and "llm: HTTP 503" in page
+
+
+@pytest.fixture
+def hanging(live) -> Iterator[tuple[Path, FakeChat]]:
+    """The live project with its LLM on a server of its own, threaded so a hanging answer
+    holds up no other service; every LLM request may take 30 s and is retried 3 times."""
+    project, *_ = live
+    chat = FakeChat(CANARY_NIM)
+    server = HTTPServer(threaded=True)
+    server.expect_request("/chat/completions", method="POST").respond_with_handler(chat.handle)
+    server.start()
+    config = project / "sovereign.yml"
+    text = config.read_text().replace("timeout: 5", "timeout: 30")
+    llm, rest = text.split("  llm:\n", 1)
+    rest = re.sub(r"base_url: \S+", f"base_url: {server.url_for('/').rstrip('/')}", rest, count=1)
+    config.write_text(f"{llm}  llm:\n{rest}")
+    try:
+        yield project, chat
+    finally:
+        chat.released.set()
+        server.clear()
+        server.stop()
+
+
+def _deadline(project: Path, seconds: float) -> None:
+    config = project / "sovereign.yml"
+    text = config.read_text().replace("services:\n", f"services:\n  question_deadline: {seconds}\n")
+    config.write_text(text)
+
+
+def test_a_hanging_llm_costs_a_question_its_deadline_not_minutes(hanging, live, capsys) -> None:
+    """The query planner's LLM hangs: without a deadline plan, extract and three tribunal
+    roles would each wait minutes. Under a 1 s deadline each question sends one request
+    (counted at the server), asks nothing more once its time is up, and fails saying why."""
+    (project, chat), (_, arxiv, s2, *_) = hanging, live
+    _deadline(project, 1)
+    chat.hang = True
+    assert main(["--root", str(project), "build", "--no-site", "--jobs", "2"]) == 1
+    assert len(chat.bodies) == len(QUESTIONS) and not arxiv.log and not s2.log
+    err = capsys.readouterr().err
+    assert err.count("stopped: the question's time limit (1 s, services.question_deadline)") >= 2
+    assert re.search(r"llm: 2 requests, 0 retries, .*2 stopped by the question deadline", err)
+
+
+def test_a_hanging_tribunal_falls_back_and_escalates_the_draft(hanging, capsys) -> None:
+    """Only the tribunal's LLM hangs: the search and the claims are done in time, the roles
+    are stopped at the deadline and scored by the rules rubric, and each draft is escalated
+    with partial data, saying what ran out."""
+    project, chat = hanging
+    _deadline(project, 10)
+    chat.hang = "You are the SKEPTIC"
+    assert main(["--root", str(project), "build", "--no-site", "--jobs", "2"]) == 0
+    # the roles' threads keep the question's deadline: no role request is retried
+    assert re.search(
+        r"llm: \d+ requests, 0 retries, .* stopped by the question deadline",
+        (capsys.readouterr().err),
+    )
+    for slug, draft in _drafts(project).items():
+        assert draft["decision"]["policy"] == "ESCALATE_TO_OWNER"
+        assert "partial data" in [g["name"] for g in draft["decision"]["gates"]]
+        assert draft["plan"]["origin"] == "llm" and draft["extraction"]["method"].startswith("LLM")
+        page = _page(project, slug)
+        assert "SKEPTIC review by LLM failed" in page
+        assert "the question's time limit (10 s, services.question_deadline) ran out" in page
 
 
 def test_canary_keys_leak_nowhere(live, capfd) -> None:

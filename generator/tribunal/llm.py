@@ -8,6 +8,7 @@ scored by the rules rubric instead, and the draft says so.
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
 from typing import TYPE_CHECKING
 
 from ..models import RoleReview, Signal
@@ -70,8 +71,11 @@ class LlmTribunal:
                 }
             )
 
+        # each role's thread runs in a copy of this thread's context (taken here, not in the
+        # worker), so the question's deadline holds there too
+        contexts = {role: copy_context() for role in PROMPTS}
         with ThreadPoolExecutor(max_workers=len(PROMPTS)) as pool:
-            answers = list(pool.map(ask, PROMPTS))
+            answers = list(pool.map(lambda role: contexts[role].run(ask, role), PROMPTS))
         roles = tuple(
             a
             if isinstance(a, RoleReview)
