@@ -25,9 +25,11 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -297,6 +299,428 @@ def escalated_outcome(project: Path, done: subprocess.CompletedProcess[str]) -> 
     )
 
 
+@contextmanager
+def fake_server(threaded: bool = False) -> Iterator[Any]:
+    """A local HTTP server for one case, stopped (and its slow answers let go) afterwards."""
+    from pytest_httpserver import HTTPServer
+
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=threaded)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.clear()
+        server.stop()
+
+
+def queries_of(project: Path) -> int:
+    """How many searches the drafts asked arXiv for, over every round."""
+    drafts = [json.loads(p.read_text()) for p in (project / "review").glob("*.json")]
+    return sum(
+        h["source"] == "arxiv"
+        for d in drafts
+        for r in d["rounds"]
+        for h in r["search"]["per_query"]
+    )
+
+
+def arxiv_error_feed(status: int) -> Callable[[Path], Outcome]:
+    """arXiv answers every query with its documented Atom error feed."""
+
+    def run(tmp: Path) -> Outcome:
+        from generator.corpus import load_corpus
+        from tests.fake_arxiv import install_fake_arxiv
+
+        with fake_server() as server:
+            fake = install_fake_arxiv(server, load_corpus())
+            fake.error_entry(
+                times=10_000, message="incorrect id format for 1234.12345", status=status
+            )
+            project = make_project(tmp / "p", GOOD[:1], settings=live_settings(fake.base_url))
+            done = sovereign(project, "build", "--no-pdf")
+            asked = len(fake.log)
+        outcome = escalated_outcome(project, done)
+        queries = queries_of(project)
+        shown = "incorrect id format for 1234.12345" in _pages_text(project)
+        outcome.behaviour = (
+            f"{asked} requests for {queries} queries (no retry); the page shows arXiv's own "
+            f"message: {'yes' if shown else 'NO'}; " + outcome.behaviour
+        )
+        outcome.lost = outcome.lost or asked != queries or not shown
+        return outcome
+
+    return run
+
+
+def _pages_text(project: Path) -> str:
+    return "\n".join(
+        html.unescape(p.read_text())
+        for folder in ("review", "site_src/drafts")
+        for p in (project / folder).glob("*.md")
+    )
+
+
+def _trickle(stop: threading.Event) -> Callable[[Any], Any]:
+    from werkzeug import Response
+
+    def handle(request: Any) -> Any:
+        def body() -> Iterator[bytes]:
+            yield b'<?xml version="1.0" encoding="UTF-8"?>\n'
+            for _ in range(600):
+                if stop.wait(0.25):
+                    return
+                yield b" "
+
+        return Response(body(), content_type="application/atom+xml")
+
+    return handle
+
+
+def arxiv_trickle(tmp: Path) -> Outcome:
+    """arXiv sends its answer one byte every 0.25 s: no single read ever times out."""
+    stop = threading.Event()
+    with fake_server(threaded=True) as server:
+        server.expect_request("/api/query").respond_with_handler(_trickle(stop))
+        url = server.url_for("/api")
+        project = make_project(tmp / "p", GOOD[:1], settings=live_settings(url))
+        started = time.monotonic()
+        done = sovereign(project, "build", "--no-pdf")
+        took = time.monotonic() - started
+        stop.set()
+    outcome = escalated_outcome(project, done)
+    cut = "timed out after 1 s" in done.stderr
+    outcome.behaviour = (
+        f"every request cut off at its 1 s total deadline ({'shown' if cut else 'NOT shown'}); "
+        f"build took {took:.0f} s, not the 150 s each answer would take; " + outcome.behaviour
+    )
+    outcome.lost = outcome.lost or not cut
+    return outcome
+
+
+def arxiv_oversize(tmp: Path) -> Outcome:
+    """arXiv answers with 5 MB where `max_body_mb` is 1: refused, not retried, not cached."""
+    from werkzeug import Response
+
+    big = b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">' + b" " * 5_000_000
+    with fake_server() as server:
+        asked: list[int] = []
+
+        def handle(request: Any) -> Any:
+            asked.append(1)
+            return Response(big, content_type="application/atom+xml")
+
+        server.expect_request("/api/query").respond_with_handler(handle)
+        settings = live_settings(server.url_for("/api")) + "    max_body_mb: 1\n"
+        project = make_project(tmp / "p", GOOD[:1], settings=settings)
+        done = sovereign(project, "build", "--no-pdf")
+    outcome = escalated_outcome(project, done)
+    cache = project / ".cache" / "sovereign" / "http"
+    cached = sum(p.stat().st_size for p in cache.rglob("*") if p.is_file()) if cache.exists() else 0
+    refused = "over the limit" in _pages_text(project) or "max_body_mb" in _pages_text(project)
+    outcome.behaviour = (
+        f"{len(asked)} requests for {queries_of(project)} queries, refused "
+        f"({'named' if refused else 'NOT named'} in the draft); HTTP cache {cached / 1e6:.2f} MB; "
+        + outcome.behaviour
+    )
+    outcome.lost = outcome.lost or not refused or cached > 1_000_000
+    outcome.lost = outcome.lost or len(asked) != queries_of(project)
+    return outcome
+
+
+def arxiv_retry_after_shared(tmp: Path) -> Outcome:
+    """One request gets 429 with Retry-After: 2 while two questions search at once: no other
+    request reaches arXiv during those 2 s (measured at the server, 0.5 s margin)."""
+    from generator.corpus import load_corpus
+    from tests.fake_arxiv import install_fake_arxiv
+
+    with fake_server() as server:
+        fake = install_fake_arxiv(server, load_corpus())
+        fake.fail_429(times=1, retry_after="2")
+        settings = live_settings(fake.base_url).replace("max_backoff: 0.1", "max_backoff: 5")
+        project = make_project(tmp / "p", GOOD, settings=settings)
+        done = sovereign(project, "build", "--no-pdf", "--jobs", "2")
+        starts = sorted(entry.start for entry in fake.log)
+    first = starts[0]
+    inside = [t - first for t in starts[1:] if t - first < 1.5]
+    drafts = drafts_built(project)
+    return Outcome(
+        f"build exit {done.returncode}; {len(starts)} requests; after the 429, "
+        f"{len(inside)} started within 1.5 s (of the 2 s pause); {len(drafts)} of 2 drafts built "
+        "with full data",
+        lost=bool(inside) or len(drafts) != 2,
+        crashed=crashed(done),
+    )
+
+
+def arxiv_dead(tmp: Path) -> Outcome:
+    """arXiv fails every request for the whole build: the circuit opens after 8 failures."""
+    from generator.corpus import load_corpus
+    from tests.fake_arxiv import install_fake_arxiv
+
+    with fake_server() as server:
+        fake = install_fake_arxiv(server, load_corpus())
+        fake.fail_500(times=10_000)
+        settings = live_settings(fake.base_url) + "    circuit_after: 8\n"
+        project = make_project(tmp / "p", GOOD, settings=settings)
+        done = sovereign(project, "build", "--no-pdf", "--jobs", "1")
+        asked = len(fake.log)
+    outcome = escalated_outcome(project, done)
+    said = done.stderr.count("not asked: 8 attempts in a row failed")
+    queries = queries_of(project)
+    outcome.behaviour = (
+        f"{asked} requests (without the circuit: {queries} queries × 3 attempts = "
+        f"{3 * queries}); opening reported {said} time(s) on the console; " + outcome.behaviour
+    )
+    outcome.lost = outcome.lost or asked > 8 or said != 1
+    return outcome
+
+
+def s2_pin_not_found(tmp: Path) -> Outcome:
+    """A pinned paper neither arXiv nor Semantic Scholar knows: S2 answers 404."""
+    from generator.corpus import load_corpus
+    from tests.fake_arxiv import install_fake_arxiv
+    from tests.fake_s2 import install_fake_s2
+
+    with fake_server() as server:
+        corpus = load_corpus()
+        arxiv = install_fake_arxiv(server, corpus)
+        s2 = install_fake_s2(server, corpus)
+        settings = (
+            live_settings(arxiv.base_url).replace("[local, arxiv]", "[arxiv, semantic_scholar]")
+            + f"  semantic_scholar:\n    base_url: {s2.base_url}\n    min_interval: 0\n"
+            "    retries: 1\n    backoff: 0.01\n"
+        )
+        project = make_project(tmp / "p", GOOD[:1], settings=settings)
+        (project / "questions" / "ghost.yaml").write_text(
+            'question: Does the paper that does not exist hold?\npaper: "2401.99999"\n'
+        )
+        done = sovereign(project, "build", "--no-pdf")
+    summary = next(
+        (ln for ln in done.stderr.splitlines() if ln.startswith("semantic_scholar:")), ""
+    )
+    said = "2401.99999 was not found in any source" in done.stderr
+    return Outcome(
+        f"build exit {done.returncode} (one question has no draft); console: `{summary}`; "
+        f"the question's error says “not found”: {'yes' if said else 'NO'}; "
+        f"{len(drafts_built(project))} other draft built",
+        lost=not said
+        or "1 not found" not in summary
+        or " 0 failed" not in summary
+        or len(drafts_built(project)) != 1,
+        crashed=crashed(done),
+    )
+
+
+def nim_settings(root: str) -> str:
+    return (
+        "embedder: {backend: nim}\n"
+        f"services:\n  nim:\n    base_url: {root}\n    retries: 3\n    backoff: 0.01\n"
+    )
+
+
+def nim_wrong_dimensions(tmp: Path) -> Outcome:
+    """NIM answers 16-d vectors where 1024 are configured: a settings error, said once."""
+    from tests.fake_nim import FakeNim, register_fake_nim
+
+    with fake_server() as server:
+        nim = register_fake_nim(server, FakeNim(key=CANARY, dimensions=16))
+        project = make_project(
+            tmp / "p", GOOD[:1], settings=nim_settings(server.url_for("/").rstrip("/"))
+        )
+        done = sovereign(project, "build", "--no-pdf", env={"NVIDIA_API_KEY": CANARY})
+        asked = len(nim.requests)
+    text = _pages_text(project)
+    said = "16" in text and "1024" in text
+    return Outcome(
+        f"build exit {done.returncode}; {asked} NIM request(s), none retried "
+        f"({len(re.findall(r'nim: .*retry', done.stderr))} retries shown); the draft names both "
+        f"sizes: {'yes' if said else 'NO'}; ranked by the offline model instead",
+        lost=not said or asked > 2 or bool(re.search(r"nim: .*retry", done.stderr)),
+        crashed=crashed(done),
+    )
+
+
+def doctor_error_feed(tmp: Path) -> Outcome:
+    """`doctor` against an arXiv that answers its error feed with HTTP 200."""
+    from generator.corpus import load_corpus
+    from tests.fake_arxiv import install_fake_arxiv
+
+    with fake_server() as server:
+        fake = install_fake_arxiv(server, load_corpus())
+        fake.error_entry(times=10_000, message="malformed query", status=200)
+        project = make_project(tmp / "p", GOOD[:1], settings=live_settings(fake.base_url))
+        done = sovereign(project, "doctor")
+    line = next((ln for ln in done.stdout.splitlines() if "arxiv" in ln), "(no line)")
+    return Outcome(
+        f"doctor exit {done.returncode}: `{line[:150]}`",
+        lost=done.returncode != 1 or "malformed query" not in line,
+        crashed=crashed(done),
+    )
+
+
+def doctor_wrong_dimensions(tmp: Path) -> Outcome:
+    from tests.fake_nim import FakeNim, register_fake_nim
+
+    with fake_server() as server:
+        register_fake_nim(server, FakeNim(key=CANARY, dimensions=16))
+        project = make_project(
+            tmp / "p", GOOD[:1], settings=nim_settings(server.url_for("/").rstrip("/"))
+        )
+        done = sovereign(project, "doctor", env={"NVIDIA_API_KEY": CANARY})
+    line = next((ln for ln in done.stdout.splitlines() if "nim" in ln), "(no line)")
+    return Outcome(
+        f"doctor exit {done.returncode}: `{line[:150]}`",
+        lost=done.returncode != 1 or "16" not in line,
+        crashed=crashed(done),
+    )
+
+
+def _chat(answer: Callable[[], Any], log: list[str]) -> Callable[[Any], Any]:
+    from werkzeug import Response
+
+    def handle(request: Any) -> Any:
+        log.append(request.get_data(as_text=True))
+        return answer() or Response("{}", content_type="application/json")
+
+    return handle
+
+
+def llm_settings(root: str, deadline: float | None = None) -> str:
+    return (
+        "plan: {backend: llm}\nextract: {backend: llm}\nreview: {backend: llm}\nservices:\n"
+        + (f"  question_deadline: {deadline}\n" if deadline else "")
+        + f"  llm:\n    base_url: {root}\n    timeout: 30\n    retries: 2\n    backoff: 0.01\n"
+    )
+
+
+def llm_hangs(tmp: Path) -> Outcome:
+    """Every LLM answer hangs; the question's deadline (2 s) bounds what it costs."""
+    release = threading.Event()
+    log: list[str] = []
+    with fake_server(threaded=True) as server:
+        server.expect_request("/chat/completions").respond_with_handler(
+            _chat(lambda: release.wait(60) and None, log)
+        )
+        settings = llm_settings(server.url_for("/").rstrip("/"), deadline=2)
+        project = make_project(tmp / "p", GOOD[:1], settings=settings)
+        started = time.monotonic()
+        done = sovereign(project, "build", "--no-pdf", env={"NVIDIA_API_KEY": CANARY})
+        took = time.monotonic() - started
+        release.set()
+    said = "question's time limit (2 s, services.question_deadline) ran out" in (
+        _pages_text(project) + done.stderr
+    )
+    drafts = drafts_built(project)
+    return Outcome(
+        f"build exit {done.returncode} in {took:.0f} s (plan, extract and 3 roles × 3 attempts × "
+        f"30 s would be minutes); {len(log)} LLM request(s) sent; deadline named: "
+        f"{'yes' if said else 'NO'}; {len(drafts)} draft, built by the offline methods and "
+        "escalated",
+        lost=not said or len(log) > 1 or len(drafts) != 1,
+        crashed=crashed(done),
+    )
+
+
+def llm_malformed(tmp: Path) -> Outcome:
+    """The LLM answers prose instead of the JSON it was asked for, every time."""
+    from werkzeug import Response
+
+    from tests.fake_llm import completion
+
+    log: list[str] = []
+
+    def prose() -> Any:
+        body = completion("m", "Sure! Here are my thoughts, in no particular format.")
+        return Response(json.dumps(body), content_type="application/json")
+
+    with fake_server() as server:
+        server.expect_request("/chat/completions").respond_with_handler(_chat(prose, log))
+        settings = llm_settings(server.url_for("/").rstrip("/"))
+        project = make_project(tmp / "p", GOOD[:1], settings=settings)
+        done = sovereign(project, "build", "--no-pdf", env={"NVIDIA_API_KEY": CANARY})
+    outcome = escalated_outcome(project, done)
+    outcome.behaviour = f"{len(log)} LLM requests; " + outcome.behaviour
+    return outcome
+
+
+# --- settings and owners ----------------------------------------------------------------------
+
+
+def bad_settings(content: str, expected: str) -> Callable[[Path], Outcome]:
+    def run(tmp: Path) -> Outcome:
+        project = make_project(tmp / "p", GOOD, settings=content)
+        check = sovereign(project, "check")
+        build = sovereign(project, "build", "--no-pdf")
+        line = next((ln for ln in check.stderr.splitlines() if ln.startswith("sovereign.yml")), "")
+        return Outcome(
+            f"check exit {check.returncode}: `{line[:170]}`; build exit {build.returncode}, "
+            "nothing built or removed",
+            lost=check.returncode != 2 or build.returncode != 2 or expected not in check.stderr,
+            crashed=crashed(check) or crashed(build),
+        )
+
+    return run
+
+
+def _git(repo: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.org",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.org",
+    }
+    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
+
+
+def self_approval(tmp: Path) -> Outcome:
+    """A contributor's pull request approves their own draft, `by:` naming the owner."""
+    project = make_project(tmp / "p", GOOD[:1], settings="policy:\n  owners: [ada-owner]\n")
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "add", "-A")
+    _git(project, "commit", "-q", "-m", "base")
+    _git(project, "checkout", "-q", "-b", "mine")
+    path = project / "questions" / GOOD[0]
+    path.write_text(
+        path.read_text()
+        + "review:\n  decision: approve\n  by: ada-owner\n  date: 2026-12-01\n"
+        + '  draft_hash: "0123456789abcdef"\n'
+    )
+    _git(project, "commit", "-qam", "approve")
+    done = sovereign(project, "pr", "--base", "main", "--offline", env={"PR_AUTHOR": "mallory"})
+    owner = sovereign(project, "pr", "--base", "main", "--offline", env={"PR_AUTHOR": "ada-owner"})
+    line = next((ln for ln in done.stderr.splitlines() if "not an owner" in ln), "(no message)")
+    return Outcome(
+        f"pull-request check by mallory: exit {done.returncode}, `{line[:170]}`; "
+        f"the same change by ada-owner: exit {owner.returncode}",
+        lost=done.returncode != 2 or owner.returncode != 0,
+        crashed=crashed(done) or crashed(owner),
+    )
+
+
+def not_owner_decision(tmp: Path) -> Outcome:
+    """A decision with the right hash whose `by:` is not an owner reaches main."""
+    project = make_project(tmp / "p", GOOD, settings="policy:\n  owners: [ada-owner]\n")
+    sovereign(project, "build", "--no-pdf")
+    slug = sorted(p.stem for p in (project / "review").glob("*.json"))[0]
+    digest = json.loads((project / "review" / f"{slug}.json").read_text())["content_hash"]
+    path = project / "questions" / f"{slug}.yaml"
+    path.write_text(
+        path.read_text()
+        + "review:\n  decision: approve\n  by: mallory\n  date: 2026-12-01\n"
+        + f'  draft_hash: "{digest}"\n'
+    )
+    done = sovereign(project, "build", "--no-pdf")
+    published = (project / "site_src" / "drafts" / f"{slug}.md").exists()
+    warned = next((ln for ln in done.stderr.splitlines() if "not an owner" in ln), "")
+    return Outcome(
+        f"build exit {done.returncode}; `{warned[:150]}`; draft published: "
+        f"{'YES' if published else 'no'}",
+        lost=published or not warned,
+        crashed=crashed(done),
+    )
+
+
 # --- cache and outputs ------------------------------------------------------------------------
 
 
@@ -448,6 +872,41 @@ CASES = (
         for kind in ("timeouts", "429 storm", "5xx storm", "truncated bodies", "malformed bodies")
     ]
     + [Case("network", "arXiv connection resets", connection_resets)]
+    + [
+        Case("network", "arXiv error feed with HTTP 400", arxiv_error_feed(400)),
+        Case("network", "arXiv error feed with HTTP 200", arxiv_error_feed(200)),
+        Case("network", "arXiv answer trickling one byte at a time", arxiv_trickle),
+        Case("network", "arXiv answer over max_body_mb (5 MB, limit 1)", arxiv_oversize),
+        Case(
+            "network",
+            "arXiv 429 with Retry-After: 2 during two questions",
+            arxiv_retry_after_shared,
+        ),
+        Case("network", "arXiv down for the whole build (circuit)", arxiv_dead),
+        Case(
+            "network", "pinned paper unknown to arXiv and Semantic Scholar (404)", s2_pin_not_found
+        ),
+        Case("network", "NIM answers 16-d vectors, 1024 configured", nim_wrong_dimensions),
+        Case("network", "LLM hangs (question deadline)", llm_hangs),
+        Case("network", "LLM answers prose instead of JSON", llm_malformed),
+        Case("doctor", "arXiv error feed with HTTP 200", doctor_error_feed),
+        Case("doctor", "NIM answers 16-d vectors", doctor_wrong_dimensions),
+    ]
+    + [
+        Case(
+            "settings",
+            "search.local_corpus names a missing file",
+            bad_settings("search:\n  local_corpus: data/missing.jsonl\n", "sovereign.yml:2"),
+        ),
+        Case("settings", "sovereign.yml is not YAML", bad_settings("verify: [\n", "sovereign.yml")),
+        Case(
+            "settings",
+            "an owner that is not a GitHub login",
+            bad_settings("policy:\n  owners: [Ada Owner]\n", "is not a GitHub login"),
+        ),
+        Case("owners", "a contributor approves their own draft in a pull request", self_approval),
+        Case("owners", "a decision by someone not an owner reaches main", not_owner_decision),
+    ]
     + [
         Case("cache and outputs", "corrupted cache database", corrupt_cache),
         Case("cache and outputs", "cache locked by another process", locked_cache),
