@@ -34,7 +34,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import make_project  # noqa: E402
+from tests.conftest import git, make_project  # noqa: E402
 from tests.integrity import half_written  # noqa: E402
 
 GOOD = ["moe-serving-offloading.yaml", "sparse-upcycling-vs-scratch.yaml"]
@@ -662,31 +662,20 @@ def bad_settings(content: str, expected: str) -> Callable[[Path], Outcome]:
     return run
 
 
-def _git(repo: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, env=env)
-
-
 def self_approval(tmp: Path) -> Outcome:
     """A contributor's pull request approves their own draft, `by:` naming the owner."""
     project = make_project(tmp / "p", GOOD[:1], settings="policy:\n  owners: [ada-owner]\n")
-    _git(project, "init", "-q", "-b", "main")
-    _git(project, "add", "-A")
-    _git(project, "commit", "-q", "-m", "base")
-    _git(project, "checkout", "-q", "-b", "mine")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "base")
+    git(project, "checkout", "-q", "-b", "mine")
     path = project / "questions" / GOOD[0]
     path.write_text(
         path.read_text()
         + "review:\n  decision: approve\n  by: ada-owner\n  date: 2026-12-01\n"
         + '  draft_hash: "0123456789abcdef"\n'
     )
-    _git(project, "commit", "-qam", "approve")
+    git(project, "commit", "-qam", "approve")
     done = sovereign(project, "pr", "--base", "main", "--offline", env={"PR_AUTHOR": "mallory"})
     owner = sovereign(project, "pr", "--base", "main", "--offline", env={"PR_AUTHOR": "ada-owner"})
     line = next((ln for ln in done.stderr.splitlines() if "not an owner" in ln), "(no message)")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,24 +14,11 @@ from generator.cli import main
 from generator.owners import codeowners, is_owner
 from generator.settings import SettingsError, load_settings
 
-from .conftest import REPO, make_project
+from .conftest import REPO, git, make_project
 
 SLUG = "anyexperts-representational-collapse"  # escalated by the offline tribunal
 QUESTION = f"questions/{SLUG}.yaml"
 OWNERS = "policy:\n  owners: [ada-owner]\n"
-
-
-def _git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 def _review_block(by: str, draft_hash: str = "0123456789abcdef") -> str:
@@ -44,17 +29,17 @@ def _review_block(by: str, draft_hash: str = "0123456789abcdef") -> str:
 
 
 def _commit(repo: Path, message: str) -> None:
-    _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", message)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """A project on branch `proposal`, forked from `main`, whose owner is ada-owner."""
     root = make_project(tmp_path / "repo", [f"{SLUG}.yaml"], OWNERS)
-    _git(root, "init", "-q", "-b", "main")
+    git(root, "init", "-q", "-b", "main")
     _commit(root, "base")
-    _git(root, "checkout", "-q", "-b", "proposal")
+    git(root, "checkout", "-q", "-b", "proposal")
     return root
 
 
@@ -172,10 +157,10 @@ def test_pr_adding_its_author_to_the_owners_fails(repo: Path, capsys) -> None:
 
 def test_pr_removing_or_editing_a_decision_needs_an_owner(repo: Path, capsys) -> None:
     path = repo / QUESTION
-    _git(repo, "checkout", "-q", "main")
+    git(repo, "checkout", "-q", "main")
     path.write_text(path.read_text() + _review_block("ada-owner"))
     _commit(repo, "owner decided on main")
-    _git(repo, "checkout", "-q", "-b", "undo")
+    git(repo, "checkout", "-q", "-b", "undo")
     path.write_text(path.read_text().replace("decision: approve", "decision: reject"))
     _commit(repo, "change the decision")
     assert _pr(repo, "--author", "mallory") == 2

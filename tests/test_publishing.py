@@ -17,7 +17,7 @@ import pytest
 from generator.cli import main
 from generator.shards import Shard, ShardError, shard_count
 
-from .conftest import REPO, make_project
+from .conftest import REPO, git, make_project
 
 WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
 
@@ -38,19 +38,6 @@ def test_workflow_steps_call_repo_commands_only() -> None:
             assert run.startswith(("./run ", 'echo "matrix=$(./run ')), f"{path.name}: {run}"
 
 
-def _git(cwd: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.org",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.org",
-    }
-    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 @pytest.fixture
 def pr_repo(tmp_path: Path) -> Path:
     """A repository on branch `proposal` that adds one question to two on `main`."""
@@ -59,13 +46,13 @@ def pr_repo(tmp_path: Path) -> Path:
     )
     for name in ("run", "pyproject.toml"):
         shutil.copy(REPO / name, repo / name)
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "base")
-    _git(repo, "checkout", "-q", "-b", "proposal")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "proposal")
     shutil.copy(REPO / "questions" / "fine-grained-moe-scaling-laws.yaml", repo / "questions")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "propose a question")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "propose a question")
     return repo
 
 
@@ -116,8 +103,8 @@ def test_pr_check_summarises_only_the_changed_question(pr_repo: Path, tmp_path: 
 
 def test_pr_check_fails_on_an_invalid_file_with_its_line(pr_repo: Path, tmp_path: Path) -> None:
     (pr_repo / "questions" / "broken.yaml").write_text("question: Does it work?\ntags: yes\n")
-    _git(pr_repo, "add", ".")
-    _git(pr_repo, "commit", "-q", "-m", "broken")
+    git(pr_repo, "add", ".")
+    git(pr_repo, "commit", "-q", "-m", "broken")
     summary = tmp_path / "summary.md"
     done = _run_pr(pr_repo, summary)
     assert done.returncode == 2
