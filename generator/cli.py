@@ -136,8 +136,12 @@ def _pipeline_context(root: Path, settings: Settings) -> Iterator[Context]:
             _err(f"warning: {cache.problem}")
 
 
-def _run_with_progress(questions: list[Question], ctx: Context, jobs: int) -> PipelineReport:
-    """Run the pipeline under a progress bar; print failures."""
+def _run_with_progress(
+    questions: list[Question], ctx: Context, jobs: int, quiet: bool = False
+) -> PipelineReport:
+    """Run the pipeline under a progress bar, with a line per draft; print failures.
+    `quiet`: no line per draft, and the bar disappears when done (for commands whose output
+    is something else, such as the review queue)."""
     from .build import PipelineReport, run_pipeline
 
     if not questions:
@@ -152,13 +156,14 @@ def _run_with_progress(questions: list[Question], ctx: Context, jobs: int) -> Pi
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=console,
-        transient=False,
+        transient=quiet,
     ) as progress:
         task = progress.add_task("pipeline", total=len(questions))
 
         def advance(question: Question, draft: Draft | None) -> None:
-            verdict = f"{draft.decision.policy}" if draft else "FAILED"
-            progress.console.print(f"  {question.slug}: {verdict}", highlight=False)
+            if not quiet:
+                verdict = f"{draft.decision.policy}" if draft else "FAILED"
+                progress.console.print(f"  {question.slug}: {verdict}", highlight=False)
             progress.advance(task)
 
         report = run_pipeline(questions, ctx.settings, ctx.cache, advance, context=ctx, jobs=jobs)
@@ -333,6 +338,33 @@ def _build_only(
     ]
 
 
+WITHDRAWN_BECAUSE = {
+    "stale": "the owner's decision ({by}) was about an earlier version",
+    "rejected": "rejected by the owner ({by})",
+    "revise_requested": "the owner ({by}) asked for a revision",
+    "not_owner": "the decision recorded by {by} is not by an owner",
+    "awaiting_review": "the tribunal no longer approves it",
+}
+
+
+def _say_what_changed_on_the_site(items: list[Entry], ledger: Ledger) -> None:
+    """One line for each draft the last build published and this one does not, or the
+    reverse, so a withdrawal never hides behind the pipeline's ESCALATE_TO_OWNER line."""
+    for item in items:
+        before = ledger.rows.get(item.slug)
+        if before is None:
+            continue
+        was, now = before.standing.standing().published, item.standing.published
+        if was and not now:
+            why = WITHDRAWN_BECAUSE[item.standing.state].format(by=item.standing.decided_by)
+            print(
+                f"  {item.slug}: withdrawn from the site: {why}; `sovereign review "
+                f"{item.slug}` shows what changed"
+            )
+        elif now and not was:
+            print(f"  {item.slug}: now on the site: {item.standing.label.lower()}")
+
+
 def _publish(
     args: argparse.Namespace,
     settings: Settings,
@@ -351,6 +383,7 @@ def _publish(
     ledger = ledger if ledger is not None else Ledger()
     phases = phases or Phases()
     items = sorted(items, key=lambda e: e.slug)
+    _say_what_changed_on_the_site(items, ledger)
     pdf_jobs = write_outputs(
         args.root,
         settings,
@@ -560,7 +593,7 @@ def _current_entries(args: argparse.Namespace, only: list[str] | None) -> tuple[
     if missing:
         raise SystemExit(_fail_usage(f"no valid question named {', '.join(missing)}"))
     with _pipeline_context(args.root, settings) as ctx:
-        report = _run_with_progress(selected, ctx, args.jobs)
+        report = _run_with_progress(selected, ctx, args.jobs, quiet=True)
     return settings, entries(args.root, settings, report.drafts)
 
 
@@ -579,7 +612,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     if not shown:
         print("The review queue is empty.")
         return EXIT_OK
-    print(f"Review queue: {len(queue)} draft(s) waiting for the owner.\n")
+    drafts = "1 draft" if len(queue) == 1 else f"{len(queue)} drafts"
+    print(f"Review queue: {drafts} waiting for the owner.\n")
     review_dir = settings.paths.review_dir
     owners = settings.policy.owners
     by = (

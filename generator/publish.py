@@ -247,11 +247,13 @@ def _write_lists(
         *(e.row().model_dump_json() for e in items),
         *(f"{f.question.slug}\x1e{f.question.question}\x1e{f.message}" for f in failures),
     )
-    if ledger.lists == listed and index.exists() and queue_page.exists():
+    tags_page = index.with_name("tags.md")
+    if ledger.lists == listed and index.exists() and queue_page.exists() and tags_page.exists():
         return
-    from .render.markdown import render_index, render_review_queue
+    from .render.markdown import render_index, render_review_queue, render_tags_page
     from .render.narrative import build_mode
 
+    write_text(tags_page, render_tags_page(preview))
     published = [e for e in items if e.standing.published]
     queue = [e for e in items if not e.standing.published and e.standing.state != "rejected"]
     gone = [e for e in items if e.standing.state == "rejected"]

@@ -21,7 +21,7 @@ from pydantic import (
 
 from .models import OwnerReview, Question
 from .validation import problems_from
-from .yamlsrc import Problem, YamlError, read_yaml
+from .yamlsrc import LoadedYaml, Problem, YamlError, read_yaml
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 ARXIV_ID = r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})$"
@@ -117,8 +117,13 @@ def load_question(path: Path, display: str) -> Question:
         raise YamlError(
             [*problems, Problem(display, 1, "", "must be a mapping with a 'question' key")]
         )
+    data = loaded.data
+    unquoted = _unquoted_id(path, loaded, display)
+    if unquoted:
+        problems.append(unquoted)
+        data = {k: v for k, v in data.items() if k != "paper"}
     try:
-        parsed = QuestionFile.model_validate(loaded.data)
+        parsed = QuestionFile.model_validate(data)
     except ValidationError as exc:
         problems += problems_from(exc, QuestionFile, loaded, display)
     if problems:
@@ -133,6 +138,27 @@ def load_question(path: Path, display: str) -> Question:
         created=parsed.created,
         review=parsed.review,
         path=display,
+    )
+
+
+def _unquoted_id(path: Path, loaded: LoadedYaml, display: str) -> Problem | None:
+    """An arXiv id YAML read as a number (2303.01610 becomes 2303.0161): the problem, quoting
+    the id as the user typed it."""
+    value = loaded.data.get("paper")
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    line = loaded.line_of(("paper",))
+    typed = None
+    if line:
+        source = path.read_text(encoding="utf-8").splitlines()[line - 1]
+        found = re.search(r"\bpaper\s*:\s*([^\s#,}]+)", source)
+        typed = found.group(1) if found else None
+    typed = typed or repr(value)
+    return Problem(
+        display,
+        line,
+        "paper",
+        f'YAML read {typed} as the number {value!r}; quote the id: paper: "{typed}"',
     )
 
 

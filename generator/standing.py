@@ -67,6 +67,19 @@ class Standing:
         return LABELS[self.state]
 
     @property
+    def headline(self) -> str:
+        """What the page's first line says of who let it out: the owner, the tribunal, or
+        nobody yet."""
+        d = self.decision
+        if self.state == "owner_approved" and d:
+            return f"Approved by {d.by} on {d.date.isoformat()}"
+        if self.state == "auto_approved":
+            return "Approved by the review tribunal (AUTO_APPROVE)"
+        if self.state == "rejected" and d:
+            return f"Rejected by {d.by} on {d.date.isoformat()}"
+        return "Owner review required before publication"
+
+    @property
     def decided_by(self) -> str:
         """ "alice on 2026-11-23" for the decision shown, or ''."""
         d = self.decision

@@ -71,6 +71,11 @@ def test_preview_puts_every_draft_on_site_with_banner(project: Path) -> None:
     for slug, page in pages.items():
         escalated = (project / "review" / f"{slug}.json").exists()
         assert ("awaiting owner review" in page) == escalated
+    tags = (project / "site" / "tags.html").read_text()
+    assert "Every draft by tag. This is a preview build" in tags
+    assert "Published drafts by tag" not in tags
+    assert _build(project) == 0  # the public build lists published drafts only, and says so
+    assert "Published drafts by tag" in (project / "site" / "tags.html").read_text()
 
 
 def test_mismatched_pairing_is_flagged_and_matched_is_not(project: Path) -> None:

@@ -48,14 +48,16 @@ def test_review_prints_the_block_to_paste(tmp_path: Path, capsys) -> None:
     _build(project)
     capsys.readouterr()
     assert main(["--root", str(project), "review"]) == 0
-    out = capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert re.match(r"Review queue: (1 draft|\d+ drafts) waiting for the owner\.\n", out)
+    assert "ESCALATE_TO_OWNER" not in out + err and "pipeline" not in out + err
     assert f"{SLUG} — Awaiting owner review" in out
     assert f"draft_hash: {_hash(project)}" in out
     assert f"put this in questions/{SLUG}.yaml" in out
 
 
 def test_approve_with_the_right_hash_publishes_then_an_edit_makes_it_stale(
-    tmp_path: Path,
+    tmp_path: Path, capsys
 ) -> None:
     project = make_project(tmp_path / "p", QUESTIONS, OWNERS)
     _build(project)
@@ -63,10 +65,16 @@ def test_approve_with_the_right_hash_publishes_then_an_edit_makes_it_stale(
     assert f"drafts/{SLUG}.html" not in _index(project)
 
     _decide(project, "approve", _hash(project), note="Evidence checked by hand.")
+    capsys.readouterr()
     _build(project)
+    assert f"  {SLUG}: now on the site: published — approved by the owner" in (
+        capsys.readouterr().out
+    )
     page = html.unescape((project / "site" / "drafts" / f"{SLUG}.html").read_text())
     assert "Published — approved by the owner" in page
     assert "ada-owner on 2026-11-23" in page and "Evidence checked by hand." in page
+    assert "Autonomous draft — Approved by ada-owner on 2026-11-23" in page
+    assert "Owner review required" not in page
     assert not (project / "review" / f"{SLUG}.md").exists()
     index = _index(project)
     assert f'href="drafts/{SLUG}.html"' in index and "owner (ada-owner on 2026-11-23)" in index
@@ -74,6 +82,10 @@ def test_approve_with_the_right_hash_publishes_then_an_edit_makes_it_stale(
     question = project / "questions" / f"{SLUG}.yaml"
     question.write_text(question.read_text().replace("ARO dataset?", "ARO benchmark?"))
     _build(project)
+    assert (
+        f"  {SLUG}: withdrawn from the site: the owner's decision (ada-owner on 2026-11-23) was "
+        f"about an earlier version; `sovereign review {SLUG}` shows what changed"
+    ) in capsys.readouterr().out
     assert not (project / "site" / "drafts" / f"{SLUG}.html").exists()
     page = html.unescape((project / "review" / f"{SLUG}.md").read_text())
     assert "This decision is stale" in page and "the question text was edited" in page

@@ -509,7 +509,8 @@ def test_owner_approval_is_shown(draft: Draft, tmp_path: Path) -> None:
     pdf = render(decided, tmp_path / "approved.pdf", st)
     text = squash(pdf.text)
     assert "approvedbytheowner" in text
-    assert "AdaLovelace" in text
+    assert squash("Approved by Ada Lovelace on 2026-11-23") in text
+    assert squash("Owner review required") not in text
     assert "2026-11-23" in text
     assert squash("Checked every evidence sentence against the papers.") in text
     assert squash("Owner decision") in text

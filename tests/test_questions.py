@@ -307,18 +307,18 @@ def test_missing_question_points_at_the_document(folder: Path) -> None:
 
 
 def test_unquoted_arxiv_id_read_as_float_gets_a_quoting_hint(folder: Path) -> None:
-    found = only_problems(folder, "float-id.yaml", OK + "paper: 2303.01610\n")
-    assert len(found) == 1
-    assert found[0].startswith("questions/float-id.yaml:2: paper: ")
-    assert "YAML read the id as the number 2303.0161" in found[0]
-    assert 'quote it, e.g. paper: "2303.01610"' in found[0]
+    found = only_problems(folder, "float-id.yaml", OK + "paper: 2406.12340  # the id\n")
+    assert found == [
+        "questions/float-id.yaml:2: paper: YAML read 2406.12340 as the number 2406.1234; "
+        'quote the id: paper: "2406.12340"'
+    ]
 
 
 def test_unquoted_integer_id_gets_the_same_hint(folder: Path) -> None:
     found = only_problems(folder, "int-id.yaml", OK + "paper: 230301610\n")
     assert len(found) == 1
     assert found[0].startswith("questions/int-id.yaml:2: paper: ")
-    assert "quote it" in found[0]
+    assert found[0].endswith('quote the id: paper: "230301610"')
 
 
 @pytest.mark.parametrize(

@@ -157,6 +157,11 @@ def render_review_queue(queue: Sequence[Any], rejected: Sequence[Any]) -> str:
     return environment().get_template("review.md.j2").render(queue=queue, rejected=rejected)
 
 
+def render_tags_page(preview: bool) -> str:
+    """The tags page: Material lists the drafts of each tag where the marker stands."""
+    return environment().get_template("tags.md.j2").render(preview=preview)
+
+
 def render_pr_summary(
     drafts: Sequence[Any],
     failures: Sequence[Any],
