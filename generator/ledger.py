@@ -24,7 +24,7 @@ from .standing import Standing, State
 if TYPE_CHECKING:
     from .models import Draft
 
-FORMAT = 3  # 3: the answer and coverage in each summary; 2: claim states, not a verified count
+FORMAT = 4  # 4: primary paper and answer summary; 3: answer and coverage; 2: claim states
 FILE_NAME = "ledger.json"
 
 
@@ -47,7 +47,10 @@ class Summary(_Record):
     no_evidence: int
     checked: int
     answer: str  # the answer in a few words: "Yes (1 statement)", "Not covered"
+    answer_summary: str  # the Answer's one sentence
     answer_verdict: str
+    primary_id: str  # tells apart drafts of the same question text
+    primary_title: str
     covered: bool  # whether the papers searched address the question at all
     reason: str
     ran_on: date
@@ -75,7 +78,10 @@ class Summary(_Record):
             no_evidence=v.count("no_evidence"),
             checked=len(v.checks),
             answer=answer_line(draft.answer),
+            answer_summary=draft.answer.summary,
             answer_verdict=draft.answer.verdict,
+            primary_id=draft.selection.primary.id,
+            primary_title=draft.selection.primary.title,
             covered=draft.selection.coverage.covered,
             reason=draft.decision.reason,
             ran_on=draft.ran_on,

@@ -77,7 +77,7 @@ def test_approve_with_the_right_hash_publishes_then_an_edit_makes_it_stale(
     assert "Owner review required" not in page
     assert not (project / "review" / f"{SLUG}.md").exists()
     index = _index(project)
-    assert f'href="drafts/{SLUG}.html"' in index and "owner (ada-owner on 2026-11-23)" in index
+    assert f'href="drafts/{SLUG}.html"' in index and "approved by ada-owner on 2026-11-23" in index
 
     question = project / "questions" / f"{SLUG}.yaml"
     question.write_text(question.read_text().replace("ARO dataset?", "ARO benchmark?"))

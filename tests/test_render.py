@@ -7,6 +7,7 @@ import html
 import json
 import re
 from datetime import date
+from html.parser import HTMLParser
 from types import SimpleNamespace
 
 import pytest
@@ -47,7 +48,7 @@ from generator.render.pdf import draft_html
 from generator.settings import PolicySettings, ReviewSettings
 from generator.stages.decide import decide
 from generator.stages.review import measure, review
-from generator.standing import changes_between, standing
+from generator.standing import Standing, changes_between, standing
 from generator.tribunal import Brief
 from generator.tribunal.rules import RulesTribunal
 
@@ -395,20 +396,81 @@ def test_methodology_describes_the_verifier_that_ran() -> None:
     assert "stance judging" in models_used(other)  # an LLM judged stance: Models says so
 
 
+class _IndexRows(HTMLParser):
+    """The index table's rows as {column label: cell text}, with each row's status keys."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict[str, str]] = []
+        self._label: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "tr" and "data-status" in found:
+            self.rows.append({"status": found["data-status"] or ""})
+        elif tag == "td" and self.rows:
+            self._label = found.get("data-label")
+            self.rows[-1][self._label or ""] = ""
+        elif tag == "a" and self._label == "Question":
+            self.rows[-1]["href"] = found.get("href") or ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "td":
+            self._label = None
+
+    def handle_data(self, data: str) -> None:
+        if self._label is not None:
+            self.rows[-1][self._label] += data
+
+
+def index_rows(index: str) -> list[dict[str, str]]:
+    parser = _IndexRows()
+    parser.feed(index)
+    return parser.rows
+
+
 def test_index_and_review_rows_count_states() -> None:
     draft = make_draft(four_checks())
     entry = SimpleNamespace(summary=Summary.of(draft), standing=standing(draft))
     counts = "4 claims: 1 supported, 1 contradicted, 1 related only, 1 without evidence"
-    index = render_index([entry], [], preview=False, title="Drafts")
-    assert "| Draft | Answer | Verdict | Score | Claims | Approved by | Date | Tags |" in index
-    assert counts in index
-    queue = render_index([], [entry], preview=False, title="Drafts")
-    assert counts not in queue  # the flagged list shows the reason instead
-    assert "1 of 4 claims supported, 1 contradicted" in queue  # decide's reason
+    published = SimpleNamespace(summary=entry.summary, standing=Standing("auto_approved", "h"))
+    (row,) = index_rows(render_index([published], [], preview=False, title="Drafts"))
+    assert counts in row["Claims"] and "✓1 ✗1 ~1 –1" in row["Claims"]
+    assert row["status"] == "published" and "✓ Published" in row["Status"]
+    assert row["href"] == f"drafts/{draft.slug}.html"
+    (queued,) = index_rows(render_index([], [entry], preview=False, title="Drafts"))
+    assert queued["status"] == "awaiting" and "href" not in queued  # no page to link to
+    assert "1 of 4 claims supported, 1 contradicted" in queued["Status"]  # decide's reason
+    (shown,) = index_rows(render_index([], [entry], preview=True, title="Drafts"))
+    assert shown["href"] == f"drafts/{draft.slug}.html"  # a preview build links every draft
     review_page = render_review_queue([entry], [])
     assert counts in review_page
     assert not entry.summary.live  # a local corpus and a local model: an offline build
     assert build_mode([entry.summary]).startswith("Built offline")
+
+
+def test_index_tells_apart_drafts_of_the_same_question() -> None:
+    one = make_draft(four_checks())
+    other = one.model_copy(update={"slug": "same-question-again"})
+    other = other.model_copy(
+        update={
+            "selection": other.selection.model_copy(
+                update={
+                    "primary": other.selection.primary.model_copy(
+                        update={"id": "2402.00002", "title": "Another primary paper"}
+                    )
+                }
+            )
+        }
+    )
+    entries = [SimpleNamespace(summary=Summary.of(d), standing=standing(d)) for d in (one, other)]
+    rows = index_rows(render_index(entries, [], preview=False, title="Drafts"))
+    questions = [html.unescape(r["Question"]) for r in rows]
+    assert len(set(questions)) == 2
+    assert (
+        "same-question-again · primary paper: Another primary paper (arXiv:2402.00002)"
+        in (questions[1])
+    )
 
 
 def test_claims_line_pluralises() -> None:
@@ -731,17 +793,17 @@ def test_index_flags_not_covered_drafts_and_only_them() -> None:
         SimpleNamespace(summary=Summary.of(d), standing=standing(d))
         for d in (covered, lost.model_copy(update={"slug": "lost"}))
     ]
-    for heading, index in (
-        ("Published drafts", render_index(entries, [], preview=False, title="Drafts")),
-        ("Awaiting owner review", render_index([], entries, preview=False, title="Drafts")),
-        ("Awaiting owner review", render_index([], entries, preview=True, title="Drafts")),
+    for published, queue, preview in (
+        (entries, [], False),
+        ([], entries, False),
+        ([], entries, True),
     ):
-        header, *rows = table_rows(section(index, heading))
-        assert header[1] == "Answer"
-        by_answer = {html.unescape(row[1]): row[0] for row in rows}
-        assert set(by_answer) == {"Yes (1 statement)", "Not covered"}
-        assert "**not covered**" in by_answer["Not covered"]
-        assert "not covered" not in by_answer["Yes (1 statement)"].lower()
+        rows = index_rows(render_index(published, queue, preview=preview, title="Drafts"))
+        flagged = [r for r in rows if "not-covered" in r["status"].split()]
+        assert len(flagged) == 1 and "∅ Not covered" in flagged[0]["Status"]
+        assert html.unescape(flagged[0]["Answer"]).startswith("Not covered")
+        (other,) = [r for r in rows if r is not flagged[0]]
+        assert "Not covered" not in other["Status"]
     queue = render_review_queue(entries, [])
     header, *rows = table_rows(queue)
     column = header.index("Answer")

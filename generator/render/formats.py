@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from ..models import STATE_LABELS, Answer, Coverage, Paper, Selection, Verification
 from . import escape
@@ -168,6 +170,61 @@ def coverage_line(coverage: Coverage) -> str:
     )
 
 
+def why_waiting(entry: Any) -> str:
+    """Why a draft is not published, in one line (an entry has .summary and .standing)."""
+    s, d = entry.standing, entry.summary
+    if s.state == "stale":
+        return f"the owner's decision ({s.decided_by}) was about an earlier version: " + (
+            "; ".join(s.changes)
+        )
+    if s.state == "not_owner":
+        return f"the decision recorded by {s.decided_by} does not count: not an owner"
+    if s.state == "revise_requested":
+        note = f": {s.decision.note}" if s.decision and s.decision.note else ""
+        return f"the owner asked for a revision ({s.decided_by}){note}"
+    return str(d.reason)
+
+
+@dataclass(frozen=True)
+class RowStatus:
+    """How the index marks a draft: its filter keys, and the chips a reader sees."""
+
+    keys: tuple[str, ...]  # published | awaiting, and not-covered, stale
+    chips: tuple[tuple[str, str], ...]  # (css class, text)
+    note: str
+
+    @property
+    def sort_key(self) -> str:
+        return " ".join(text for _, text in self.chips)
+
+
+def row_status(entry: Any) -> RowStatus:
+    """Published, awaiting review, not covered, stale decision: told apart at a glance."""
+    s, d = entry.standing, entry.summary
+    keys: list[str] = []
+    chips: list[tuple[str, str]] = []
+    if s.published:
+        keys.append("published")
+        by = (
+            f"approved by {s.decided_by}"
+            if s.state == "owner_approved"
+            else "approved by the tribunal"
+        )
+        chips.append(("published", "✓ Published"))
+        note = by
+    else:
+        keys.append("awaiting")
+        chips.append(("awaiting", "⚑ Awaiting review"))
+        note = why_waiting(entry)
+    if s.state == "stale":
+        keys.append("stale")
+        chips.append(("stale", "↻ Stale decision"))
+    if not d.covered:
+        keys.append("not-covered")
+        chips.append(("not-covered", "∅ Not covered"))
+    return RowStatus(tuple(keys), tuple(chips), note)
+
+
 def template_globals() -> dict[str, object]:
     """The helpers and labels the page and the PDF templates share, by the names they use."""
     return {
@@ -179,4 +236,6 @@ def template_globals() -> dict[str, object]:
         "coverage_line": coverage_line,
         "stances_in": stances_in,
         "dropped_line": dropped_line,
+        "why_waiting": why_waiting,
+        "row_status": row_status,
     }
