@@ -338,25 +338,22 @@ def _build_only(
     ]
 
 
-WITHDRAWN_BECAUSE = {
-    "stale": "the owner's decision ({by}) was about an earlier version",
-    "rejected": "rejected by the owner ({by})",
-    "revise_requested": "the owner ({by}) asked for a revision",
-    "not_owner": "the decision recorded by {by} is not by an owner",
-    "awaiting_review": "the tribunal no longer approves it",
-}
-
-
 def _say_what_changed_on_the_site(items: list[Entry], ledger: Ledger) -> None:
     """One line for each draft the last build published and this one does not, or the
     reverse, so a withdrawal never hides behind the pipeline's ESCALATE_TO_OWNER line."""
+    from .render.formats import why_waiting
+
     for item in items:
         before = ledger.rows.get(item.slug)
         if before is None:
             continue
         was, now = before.standing.standing().published, item.standing.published
         if was and not now:
-            why = WITHDRAWN_BECAUSE[item.standing.state].format(by=item.standing.decided_by)
+            why = (
+                f"rejected by the owner ({item.standing.decided_by})"
+                if item.standing.state == "rejected"
+                else why_waiting(item)
+            )
             print(
                 f"  {item.slug}: withdrawn from the site: {why}; `sovereign review "
                 f"{item.slug}` shows what changed"
@@ -383,7 +380,6 @@ def _publish(
     ledger = ledger if ledger is not None else Ledger()
     phases = phases or Phases()
     items = sorted(items, key=lambda e: e.slug)
-    _say_what_changed_on_the_site(items, ledger)
     pdf_jobs = write_outputs(
         args.root,
         settings,
@@ -394,6 +390,7 @@ def _publish(
         ledger=ledger,
     )
     print(summary_line(items))
+    _say_what_changed_on_the_site(items, ledger)
     phases.mark("pages")
     if carried:
         print(f"{carry_pdfs(pdf_jobs, carried, ledger.pdfs)} PDFs taken from the shards")
@@ -606,6 +603,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     """List the review queue and print, for each draft, the review block to paste."""
     from datetime import date
 
+    from .owners import listed
+
     settings, items = _current_entries(args, [args.slug] if args.slug else None)
     queue = [e for e in items if not e.standing.published and e.standing.state != "rejected"]
     shown = items if args.slug else queue
@@ -635,7 +634,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         if s.state == "not_owner":
             print(
                 f"  the decision recorded by {s.decided_by} does not count: not one of "
-                f"policy.owners ({', '.join(settings.policy.owners) or 'none listed'})"
+                f"policy.owners ({listed(settings.policy.owners)})"
             )
         print(f"  read: {folder}/{d.slug}.pdf (or {folder}/{d.slug}.md)")
         print(f"  to decide, put this in {d.question.path}:")

@@ -253,11 +253,6 @@ class Service:
                 if exc.question:
                     raise self._out_of_time() from None
                 problem = f"timed out after {self.settings.timeout:g} s"
-            except httpx.TimeoutException:
-                left = time_left()
-                if left is not None and left <= 0:
-                    raise self._out_of_time() from None
-                problem = f"timed out after {self.settings.timeout:g} s"
             except httpx.TransportError as exc:
                 problem = f"network error ({type(exc).__name__})"
             else:
@@ -356,8 +351,9 @@ class Service:
         headers: dict[str, str],
     ) -> tuple[httpx.Response, str]:
         """One request, read as a stream: the answer's text, or Deadline when the whole
-        exchange outlasts `timeout` (httpx's own timeout bounds each read, not the total), or
-        TooLarge past `max_body_mb` (nothing more is read)."""
+        exchange outlasts `timeout` or the question's deadline, whichever comes first (httpx's
+        own timeout bounds each read, not the total), or TooLarge past `max_body_mb` (nothing
+        more is read)."""
         limit = int(self.settings.max_body_mb * 1_000_000)
         own = self.settings.timeout
         left = time_left()
@@ -372,28 +368,27 @@ class Service:
             headers=headers,
             timeout=httpx.Timeout(max(seconds, 0.001)),
         )
+        # every way of running out of time (httpx's own timeouts included) is one Deadline
         try:
             response = self._client.send(request, stream=True)
+            try:
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    raise TooLarge(self._too_large(int(declared), limit))
+                chunks, size = [], 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > limit:
+                        raise TooLarge(self._too_large(size, limit, "at least "))
+                    if time.monotonic() > deadline:
+                        raise Deadline(question)
+                    chunks.append(chunk)
+            finally:
+                response.close()
         except httpx.TimeoutException:
-            if question:
-                raise Deadline(question=True) from None
-            raise
-        try:
-            declared = response.headers.get("content-length", "")
-            if declared.isdigit() and int(declared) > limit:
-                raise TooLarge(self._too_large(int(declared), limit))
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(self._too_large(size, limit, "at least "))
-                if time.monotonic() > deadline:
-                    raise Deadline(question)
-                chunks.append(chunk)
-            text = b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
-            return response, text
-        finally:
-            response.close()
+            raise Deadline(question) from None
+        text = b"".join(chunks).decode(response.encoding or "utf-8", errors="replace")
+        return response, text
 
     def _too_large(self, size: int, limit: int, prefix: str = "") -> str:
         return (

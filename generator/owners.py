@@ -82,14 +82,8 @@ def _owners_in(loaded: LoadedYaml) -> tuple[str, ...]:
     return tuple(str(o) for o in owners) if isinstance(owners, list) else ()
 
 
-def base_owners(root: Path, base: str) -> tuple[str, ...]:
-    """The owners as the base branch lists them: a pull request cannot add its own author."""
-    return _owners_in(_yaml_at(root, merge_base(root, base), SETTINGS_FILE))
-
-
-def review_changes(root: Path, base: str, folder: str) -> list[Problem]:
-    """Each `review:` block, and the owners list, that differs between `base` and HEAD."""
-    fork = merge_base(root, base)
+def review_changes(root: Path, fork: str, folder: str) -> list[Problem]:
+    """Each `review:` block, and the owners list, that differs between `fork` and HEAD."""
     found = []
     for old, new in changed_paths(root, fork, [folder]):
         before, after = _yaml_at(root, fork, old), _yaml_at(root, "HEAD", new)
@@ -116,8 +110,10 @@ def review_changes(root: Path, base: str, folder: str) -> list[Problem]:
 def unauthorised_changes(root: Path, base: str, folder: str, author: str | None) -> list[Problem]:
     """The pull-request check: every decision or owners change whose author is no owner."""
     try:
-        owners = base_owners(root, base)
-        changes = review_changes(root, base, folder)
+        fork = merge_base(root, base)
+        # the owners as the base branch lists them: a pull request cannot add its own author
+        owners = _owners_in(_yaml_at(root, fork, SETTINGS_FILE))
+        changes = review_changes(root, fork, folder)
     except GitError as exc:
         return [Problem(SETTINGS_FILE, None, "", f"cannot check who changed decisions: {exc}")]
     if not changes or is_owner(author, owners):

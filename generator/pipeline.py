@@ -535,7 +535,7 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
             "answer": final.answer,
             "failures": failures,
         },
-        s.policy.model_dump(mode="json", exclude={"owners"}),
+        s.policy.for_drafts(),
         Decision,
         lambda: decide.decide(
             final.tribunal,

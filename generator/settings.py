@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -160,6 +160,13 @@ class PolicySettings(Section):
         "anyone else is ignored, and the pull-request check fails when someone else changes "
         "one. Empty: no decision counts.",
     )
+
+    # Who may publish changes no draft: these keys are left out of every cache key.
+    PUBLISHING_ONLY: ClassVar[frozenset[str]] = frozenset({"owners"})
+
+    def for_drafts(self) -> dict[str, Any]:
+        """The settings a draft depends on (what `decide` reads), for cache keys."""
+        return self.model_dump(mode="json", exclude=set(self.PUBLISHING_ONLY))
 
     @field_validator("owners")
     @classmethod
@@ -343,9 +350,9 @@ class Settings(Section):
         return self.verify.stance
 
     def digest(self) -> str:
-        """Short content hash of every setting (shown in provenance)."""
-        # who may publish changes no draft, so editing the owners recomputes nothing
-        data = self.model_dump(mode="json", exclude={"policy": {"owners"}})
+        """Short content hash of every setting a draft depends on (shown in provenance; who
+        may publish is left out, so editing the owners recomputes nothing)."""
+        data = {**self.model_dump(mode="json"), "policy": self.policy.for_drafts()}
         blob = json.dumps(data, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

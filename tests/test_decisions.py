@@ -67,8 +67,10 @@ def test_approve_with_the_right_hash_publishes_then_an_edit_makes_it_stale(
     _decide(project, "approve", _hash(project), note="Evidence checked by hand.")
     capsys.readouterr()
     _build(project)
-    assert f"  {SLUG}: now on the site: published — approved by the owner" in (
-        capsys.readouterr().out
+    assert re.search(
+        rf"^  {SLUG}: now on the site: published — approved by the owner$",
+        capsys.readouterr().out,
+        re.M,
     )
     page = html.unescape((project / "site" / "drafts" / f"{SLUG}.html").read_text())
     assert "Published — approved by the owner" in page
@@ -82,10 +84,13 @@ def test_approve_with_the_right_hash_publishes_then_an_edit_makes_it_stale(
     question = project / "questions" / f"{SLUG}.yaml"
     question.write_text(question.read_text().replace("ARO dataset?", "ARO benchmark?"))
     _build(project)
-    assert (
-        f"  {SLUG}: withdrawn from the site: the owner's decision (ada-owner on 2026-11-23) was "
-        f"about an earlier version; `sovereign review {SLUG}` shows what changed"
-    ) in capsys.readouterr().out
+    said = re.search(rf"^  {SLUG}: withdrawn from the site: (.*)$", capsys.readouterr().out, re.M)
+    assert said, "the withdrawal is a line of its own"
+    assert said.group(1).startswith(
+        "the owner's decision (ada-owner on 2026-11-23) was about an earlier version: "
+        "the question text was edited"
+    )
+    assert said.group(1).endswith(f"; `sovereign review {SLUG}` shows what changed")
     assert not (project / "site" / "drafts" / f"{SLUG}.html").exists()
     page = html.unescape((project / "review" / f"{SLUG}.md").read_text())
     assert "This decision is stale" in page and "the question text was edited" in page
