@@ -14,18 +14,25 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .ledger import Ledger, Row, StandingRecord, Summary, signature
 from .models import Draft, Question
-from .outputs import prune, write_text
+from .outputs import prune, write_bytes, write_text
 from .owners import normal
+from .render.charts import INDEX_CHARTS, draft_chart_names
+from .render.feed import FEED_FILE
 from .settings import Settings
 from .standing import Standing, standing
 
+if TYPE_CHECKING:
+    from .render.charts import Chart
+
+SITE_TITLE = "Research drafts"
 PREVIEW_BANNERS = {
     "rejected": "Rejected by the owner — shown only in a preview build.",
     "default": "Not published — awaiting owner review. This page is shown only in a preview build.",
@@ -48,6 +55,7 @@ class Entry:
     load: Callable[[], Entry] | None = None
     _draft: Draft | None = None
     _row: Row | None = None
+    _charts: list[Chart] | None = None
 
     @classmethod
     def of(cls, draft: Draft, where: Standing, key: str | None = None) -> Entry:
@@ -74,6 +82,14 @@ class Entry:
             self.summary, self.standing, self.digest = fresh.summary, fresh.standing, fresh.digest
             self._draft, self._row = fresh.draft, None
         return self._draft
+
+    def charts(self) -> list[Chart]:
+        """The draft's charts, drawn once for its pages and its PDF."""
+        if self._charts is None:
+            from .render.charts import draft_charts
+
+            self._charts = draft_charts(self.draft)
+        return self._charts
 
     def row(self) -> Row:
         """The ledger's record of this entry."""
@@ -188,9 +204,10 @@ def write_outputs(
 
     def put(folder: Path, item: Entry, banner: str | None, pdf: bool) -> None:
         slug = item.slug
-        kept[folder] |= {f"{slug}.md", f"{slug}.json"}
+        files = [f"{slug}.md", f"{slug}.json", *_chart_files(slug, draft_chart_names(item.summary))]
+        kept[folder] |= set(files)
         where = str(folder / slug)
-        pages_exist = all((folder / f"{slug}{ext}").exists() for ext in (".md", ".json"))
+        pages_exist = all((folder / name).exists() for name in files)
         if pdf and not with_pdfs:
             # NOTE: a build without PDFs keeps a PDF that is still current, and its page's
             # link, rather than deleting it for the next build to render again.
@@ -203,11 +220,23 @@ def write_outputs(
             )
         unchanged = pages_exist and written.get(where) == _page_signature(item, banner, pdf)
         if not unchanged:
+            from .render.charts import figure_html
             from .render.markdown import render_draft
 
             draft = item.draft  # loads an entry from the ledger, which may update it
+            figures = []
+            for chart, name in zip(
+                item.charts(), _chart_files(slug, [c.name for c in item.charts()]), strict=True
+            ):
+                write_text(folder / name, chart.svg)
+                kept[folder].add(name)
+                figures.append(figure_html(chart, name))
             page = render_draft(
-                draft, item.standing, banner=banner, pdf_href=f"{slug}.pdf" if pdf else None
+                draft,
+                item.standing,
+                banner=banner,
+                pdf_href=f"{slug}.pdf" if pdf else None,
+                charts=figures,
             )
             write_text(folder / f"{slug}.md", page)
             write_text(folder / f"{slug}.json", _json(item))
@@ -226,10 +255,17 @@ def write_outputs(
             banner = PREVIEW_BANNERS.get(state, PREVIEW_BANNERS["default"])
             put(public, item, banner, pdf=False)
     for folder, names in kept.items():
-        prune(folder, names, (".md", ".json", ".pdf"))
+        prune(folder, names, (".md", ".json", ".pdf", ".svg"))
     ledger.pages = pages
-    _write_lists(docs / "index.md", review / "README.md", items, preview, failures, ledger)
+    _write_lists(
+        docs / "index.md", review / "README.md", items, preview, failures, ledger, settings
+    )
     return pdfs
+
+
+def _chart_files(slug: str, names: Sequence[str]) -> list[str]:
+    """The files of a page's charts, beside it: `<slug>.<chart>.svg`."""
+    return [f"{slug}.{name}.svg" for name in names]
 
 
 def _write_lists(
@@ -239,22 +275,42 @@ def _write_lists(
     preview: bool,
     failures: Sequence[Any],
     ledger: Ledger,
+    settings: Settings,
 ) -> None:
-    """The index and the review queue, rendered only when what they list changed."""
+    """The index with its charts, the feed, the tags page and the review queue, rendered
+    only when what they list changed."""
+    thresholds = (settings.review.approve_at, settings.review.reject_below)
+    charts = [index.with_name(f"index.{name}.svg") for name in INDEX_CHARTS] if items else []
     listed = signature(
         _templates_digest(),
         str(preview),
+        *map(str, thresholds),
+        settings.site.url or "",
         *(e.row().model_dump_json() for e in items),
         *(f"{f.question.slug}\x1e{f.question.question}\x1e{f.message}" for f in failures),
     )
-    tags_page = index.with_name("tags.md")
-    if ledger.lists == listed and index.exists() and queue_page.exists() and tags_page.exists():
+    tags_page, feed = index.with_name("tags.md"), index.with_name(FEED_FILE)
+    current = all(p.exists() for p in (index, queue_page, tags_page, feed, *charts))
+    for old in set(index.parent.glob("index.*.svg")) - set(charts):
+        old.unlink()  # the charts of an index that now lists no draft
+    if ledger.lists == listed and current:
         return
+    from .render.charts import figure_html, index_charts
+    from .render.feed import render_feed
     from .render.markdown import render_index, render_review_queue, render_tags_page
     from .render.narrative import build_mode
 
-    write_text(tags_page, render_tags_page(preview))
+    figures = []
+    for chart in index_charts([(e.summary, e.standing.published) for e in items], *thresholds):
+        name = f"index.{chart.name}.svg"
+        write_text(index.with_name(name), chart.svg)
+        figures.append(figure_html(chart, name))
     published = [e for e in items if e.standing.published]
+    newest = max((e.summary.ran_on for e in items), default=date.today())
+    write_bytes(
+        feed, render_feed(published, title=SITE_TITLE, site_url=settings.site.url, fallback=newest)
+    )
+    write_text(tags_page, render_tags_page(preview))
     queue = [e for e in items if not e.standing.published and e.standing.state != "rejected"]
     gone = [e for e in items if e.standing.state == "rejected"]
     write_text(queue_page, render_review_queue(queue, gone))
@@ -264,9 +320,10 @@ def _write_lists(
             published,
             queue,
             preview=preview,
-            title="Research drafts",
+            title=SITE_TITLE,
             failed=failures,
             mode=build_mode([e.summary for e in items]),
+            charts=figures,
         ),
     )
     ledger.lists = listed
@@ -285,7 +342,7 @@ def _templates_digest() -> str:
 @lru_cache(maxsize=1)
 def _pdf_digest() -> str:
     """What a PDF's look depends on besides its data: templates, renderer and print assets."""
-    assets = Path(__file__).parent / "pdf_assets"
+    assets = Path(__file__).parent / "render" / "pdf_assets"
     digest = hashlib.sha256(_templates_digest().encode())
     for path in sorted(p for p in assets.rglob("*") if p.is_file()):
         digest.update(path.name.encode() + path.read_bytes())
@@ -317,7 +374,6 @@ def carry_pdfs(
     """Copy PDFs rendered elsewhere (by the shards: slug → file, signature) into place when
     they were rendered from exactly this draft, standing and look; return how many. `stamps`
     (PDF path → signature) records them, so `render_pdfs` renders only the rest."""
-    from .outputs import write_bytes
 
     carried = 0
     for job in jobs:
@@ -359,7 +415,8 @@ def render_pdfs(
         pages = []
         for job in todo:
             draft = job.entry.draft  # may reload the entry: sign what is rendered
-            pages.append((draft_html(draft, job.entry.standing), job.target))
+            html = draft_html(draft, job.entry.standing, job.entry.charts())
+            pages.append((html, job.target))
         errors = render_many(pages, processes)
         failed = {e.split(":", 1)[0] for e in errors}
         for job in todo:

@@ -179,6 +179,22 @@ class PolicySettings(Section):
         return tuple(name.lstrip("@") for name in value)
 
 
+class SiteSettings(Section):
+    url: str | None = Field(
+        None,
+        description="The public address of the built site (e.g. https://owner.github.io/"
+        "repo/). The feed's links are absolute with it (what feed readers need), relative to "
+        "the feed without it.",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+            raise ValueError(f"{value!r} is not an http(s) address like https://example.org/")
+        return value
+
+
 class ServiceSettings(Section):
     """How to reach one web service; every live backend has one of these."""
 
@@ -312,7 +328,11 @@ class Settings(Section):
     review: ReviewSettings = ReviewSettings()
     policy: PolicySettings = PolicySettings()
     shards: ShardSettings = ShardSettings()
+    site: SiteSettings = SiteSettings()
     services: ServicesSettings = ServicesSettings()
+
+    # Sections no draft depends on: left out of the settings digest.
+    PUBLISHING_ONLY: ClassVar[frozenset[str]] = frozenset({"site"})
 
     def offline(self) -> Settings:
         """The same settings with every backend switched to its offline default."""
@@ -352,7 +372,10 @@ class Settings(Section):
     def digest(self) -> str:
         """Short content hash of every setting a draft depends on (shown in provenance; who
         may publish is left out, so editing the owners recomputes nothing)."""
-        data = {**self.model_dump(mode="json"), "policy": self.policy.for_drafts()}
+        data = {
+            **self.model_dump(mode="json", exclude=set(self.PUBLISHING_ONLY)),
+            "policy": self.policy.for_drafts(),
+        }
         blob = json.dumps(data, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

@@ -62,6 +62,13 @@ def test_approved_drafts_are_published_and_escalated_are_not(tmp_path: Path) -> 
         assert not (project / "site" / "drafts" / f"{slug}.html").exists()
         assert f'href="drafts/{slug}.html"' not in index
     assert (project / "review" / "README.md").read_text().count("|") > 10
+    # the feed lists the published drafts, and the index links it
+    import feedparser
+
+    feed = feedparser.parse((project / "site" / "feed.xml").read_bytes())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert {e.link for e in feed.entries} == {f"drafts/{slug}.html" for slug in drafts}
+    assert 'href="feed.xml"' in index
 
 
 def test_preview_puts_every_draft_on_site_with_banner(project: Path) -> None:
@@ -71,11 +78,22 @@ def test_preview_puts_every_draft_on_site_with_banner(project: Path) -> None:
     for slug, page in pages.items():
         escalated = (project / "review" / f"{slug}.json").exists()
         assert ("awaiting owner review" in page) == escalated
+    # every picture a page shows is on the site: the index's charts, each draft's
+    site = project / "site"
+    shown = 0
+    for page in [site / "index.html", *sorted((site / "drafts").glob("*.html"))]:
+        for src in re.findall(r'<img [^>]*src="([^"]+)"', page.read_text()):
+            if not src.startswith("data:"):
+                assert (page.parent / html.unescape(src)).is_file(), (page.name, src)
+                shown += src.endswith(".svg")
+    assert (site / "index.html").read_text().count('class="sv-chart"') == 2
+    assert shown >= 2 + len(pages), "the index's two charts and at least one per draft"
     tags = (project / "site" / "tags.html").read_text()
     assert "Every draft by tag. This is a preview build" in tags
     assert "Published drafts by tag" not in tags
     assert _build(project) == 0  # the public build lists published drafts only, and says so
     assert "Published drafts by tag" in (project / "site" / "tags.html").read_text()
+    assert not list((project / "site_src" / "drafts").glob("*.svg")), "no page, no chart"
 
 
 def test_mismatched_pairing_is_flagged_and_matched_is_not(project: Path) -> None:
@@ -165,7 +183,12 @@ def test_only_builds_one_and_keeps_the_others(project: Path, capsys) -> None:
 
 def test_rebuild_changes_no_file(project: Path) -> None:
     assert _build(project) == 0
-    generated = [*sorted((project / "review").glob("*")), project / "site_src" / "index.md"]
+    generated = [
+        *sorted((project / "review").glob("*")),
+        project / "site_src" / "index.md",
+        *sorted((project / "site_src").glob("index.*.svg")),
+    ]
+    assert any(p.suffix == ".svg" for p in generated), "the charts are among the outputs"
     before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in generated}
     assert _build(project) == 0
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in generated} == before
@@ -176,7 +199,7 @@ def test_warm_build_does_not_import_pipeline_libraries(project: Path) -> None:
     script = (
         "import sys; from generator.cli import main; rc = main(['--root', sys.argv[1], 'build']);"
         "heavy = [m for m in ('sklearn', 'numpy', 'scipy', 'bm25s', 'onnxruntime', 'httpx', "
-        "'weasyprint') if m in sys.modules];"
+        "'weasyprint', 'matplotlib') if m in sys.modules];"
         "print('HEAVY=' + ','.join(heavy)); sys.exit(rc)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

@@ -29,6 +29,7 @@ from generator.models import (
 )
 from generator.pipeline import Context, run_question
 from generator.render import _pdf_engine
+from generator.render.charts import draft_charts
 from generator.render.pdf import (
     ASSETS,
     STYLESHEET,
@@ -424,7 +425,10 @@ def test_hostile_text_stays_text(draft: Draft, httpserver: HTTPServer, tmp_path:
         }
     )
     html = draft_html(hostile, standing(hostile))
-    assert "<img" not in html and "<iframe" not in html and "<link" not in html
+    images = re.findall(r"<img [^>]*>", html)
+    assert len(images) == len(draft_charts(hostile)), "the charts are the only images"
+    assert all(i.startswith('<img src="data:image/svg+xml;base64,') for i in images)
+    assert "<iframe" not in html and "<link" not in html
     assert 'href="javascript' not in html and 'href="file:' not in html
     assert "&lt;img src=" in html
 
@@ -454,6 +458,23 @@ def test_markup_that_would_fetch_fails_the_render(httpserver: HTTPServer, tmp_pa
     assert httpserver.log == []
     assert not target.exists()
     assert list(tmp_path.iterdir()) == [], "a temporary file was left behind"
+
+
+def test_a_chart_image_that_would_fetch_fails_the_render(
+    httpserver: HTTPServer, tmp_path: Path
+) -> None:
+    # Chart images arrive as SVG data URLs; whatever such an SVG asks for is refused too.
+    import base64
+
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'width="10" height="10"><image xlink:href="{httpserver.url_for("/x.png")}" '
+        'width="10" height="10"/></svg>'
+    )
+    uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    with pytest.raises(PdfError, match="Failed to render SVG image"):
+        write_pdf(f'<p>x</p><img src="{uri}">', tmp_path / "out.pdf")
+    assert httpserver.log == []
 
 
 def test_safe_fetcher_serves_only_the_assets(tmp_path: Path, monkeypatch) -> None:

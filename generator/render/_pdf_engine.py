@@ -7,6 +7,7 @@ everything else, so no retrieved text can make a render touch the network or the
 
 from __future__ import annotations
 
+import base64
 import logging
 import mimetypes
 from pathlib import Path, PurePosixPath
@@ -18,13 +19,17 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .pdf import ASSETS, STYLESHEET, PdfError
 
+CHART_PREFIX = "data:image/svg+xml;base64,"  # charts.data_uri: the one data URL served
+
 
 class SafeFetcher(URLFetcher):
     """A URL fetcher that serves only files inside `generator/render/pdf_assets/`.
 
     `file://` URLs whose path, once resolved (symlinks followed), lies inside the assets
-    folder are read; everything else raises ValueError: other schemes (http, https, ftp,
-    data:), a host, `..` segments, and files or symlinks that lead outside the folder.
+    folder are read, and base64 SVG `data:` URLs (the charts, drawn by us) are decoded; an
+    SVG's own fetches come back here. Everything else raises ValueError: other schemes
+    (http, https, ftp, other data:), a host, `..` segments, and files or symlinks that lead
+    outside the folder.
     Constructed with fail_on_errors, so a refused fetch stops the render instead of being
     logged and skipped: our template never asks for anything else.
     """
@@ -34,6 +39,9 @@ class SafeFetcher(URLFetcher):
         super().__init__(**kwargs)
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        if url.startswith(CHART_PREFIX):  # our own charts, inside the document
+            data = base64.b64decode(url[len(CHART_PREFIX) :], validate=True)
+            return URLFetcherResponse(url, data, headers={"Content-Type": "image/svg+xml"})
         path = allowed_path(url)
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         return URLFetcherResponse(

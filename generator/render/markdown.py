@@ -83,8 +83,10 @@ def render_draft(
     *,
     banner: str | None = None,
     pdf_href: str | None = None,
+    charts: Sequence[Markup] = (),
 ) -> str:
-    """The draft's Markdown page. `banner` marks unpublished drafts in preview builds."""
+    """The draft's Markdown page. `banner` marks unpublished drafts in preview builds;
+    `charts` are the figures of its results (`charts.figure_html`)."""
     from .narrative import judge_of, methodology, tribunal_notes, uncertainties
 
     refs = references(draft)
@@ -102,6 +104,7 @@ def render_draft(
             final=draft.final,
             banner=banner,
             pdf_href=pdf_href,
+            charts=charts,
             methodology=methodology(draft),
             uncertainties=uncertainties(draft),
             tribunal_notes=tribunal_notes(draft),
@@ -136,10 +139,11 @@ def render_index(
     title: str,
     failed: Sequence[Any] = (),
     mode: str = "",
+    charts: Sequence[Markup] = (),
 ) -> str:
-    """The home page: published drafts, then the flagged ones awaiting the owner, then the
-    questions that produced no draft. `published`/`queue` hold entries (.summary,
-    .standing); `failed` items have .question and .message."""
+    """The home page: its charts, every draft in one table (published, then those awaiting
+    the owner), then the questions that produced no draft. `published`/`queue` hold entries
+    (.summary, .standing); `failed` items have .question and .message."""
     template = environment().get_template("index.md.j2")
     return template.render(
         published=published,
@@ -148,6 +152,7 @@ def render_index(
         title=title,
         failed=failed,
         mode=mode,
+        charts=charts,
     )
 
 

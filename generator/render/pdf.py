@@ -9,6 +9,7 @@ when a PDF is actually rendered (see `_pdf_engine`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from functools import cache
 from multiprocessing import get_context
@@ -26,6 +27,7 @@ from . import escape, formats
 
 if TYPE_CHECKING:
     from ._pdf_engine import SafeFetcher as SafeFetcher
+    from .charts import Chart
 
 ASSETS = Path(__file__).resolve().parent / "pdf_assets"
 STYLESHEET = ASSETS / "print.css"
@@ -118,8 +120,10 @@ def _signal_table(tribunal: TribunalResult) -> dict[str, Any]:
     return {s.name: s for role in tribunal.roles for s in role.signals}
 
 
-def draft_html(draft: Draft, standing: Standing) -> str:
-    """The draft as a complete HTML document for the PDF (same sections as its page)."""
+def draft_html(draft: Draft, standing: Standing, charts: Sequence[Chart] | None = None) -> str:
+    """The draft as a complete HTML document for the PDF (same sections as its page; the
+    charts as images inside it, drawn here unless given)."""
+    from .charts import data_uri, draft_charts
     from .markdown import references
     from .narrative import judge_of, methodology, tribunal_notes, uncertainties
 
@@ -142,6 +146,8 @@ def draft_html(draft: Draft, standing: Standing) -> str:
             tribunal_notes=tribunal_notes(draft),
             judge_of=judge_of,
             version=__version__,
+            charts=draft_charts(draft) if charts is None else charts,
+            data_uri=data_uri,
         )
     )
 
