@@ -208,8 +208,8 @@ def _scores_chart(scores: Sequence[float], approve_at: float, reject_below: floa
     ax.axvline(reject_below, color=VERDICT_COLOURS["REJECT"], linestyle="--", linewidth=1)
     ax.axvline(approve_at, color=VERDICT_COLOURS["APPROVE"], linestyle="--", linewidth=1)
     top = ax.get_ylim()[1]
-    ax.text(reject_below, top, f" reject below {reject_below:g}", va="top", fontsize=8, color=INK)
-    ax.text(approve_at, top, f" approve at {approve_at:g}", va="top", fontsize=8, color=INK)
+    ax.text(reject_below, top, f" reject below {reject_below:g}", va="top", fontsize=9, color=INK)
+    ax.text(approve_at, top, f" approve at {approve_at:g}", va="top", fontsize=9, color=INK)
     ax.set_xlim(0, 10)
     ax.set_xlabel("tribunal score (0–10)", color=INK)
     ax.set_ylabel("drafts", color=INK)
@@ -266,7 +266,9 @@ def _integers() -> Any:
 
 def _new_figure(height: float) -> Figure:
     # NOTE: Figure directly, never pyplot: no global figure registry, no GUI backend.
-    figure: Figure = _matplotlib()(figsize=(6.4, height), layout="constrained")
+    # NOTE: 4.8 in wide: shown at about that size beside another chart on a wide screen, and
+    # scaled down little on a phone, so the labels stay readable.
+    figure: Figure = _matplotlib()(figsize=(4.8, height), layout="constrained")
     return figure
 
 
