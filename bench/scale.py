@@ -3,6 +3,8 @@
 Usage:
     .venv/bin/python bench/scale.py [--sizes 10,100,1000] [--jobs N] [--no-pdf-above 100]
                                     [--preview] [--repeat 1] [--keep-dir] [--json FILE]
+    .venv/bin/python bench/scale.py --published [--sizes 100,1000] [--repeat 3]
+                                    (every draft published, per site engine: bench/_published.py)
 
 For each size N it makes scratch projects in a temporary folder (mkdocs.yml and the
 hand-written pages of site_src/ copied from this repository without the generated files, as
@@ -532,6 +534,11 @@ def main() -> None:
         action="store_true",
         help="build with --preview: every draft gets a site page (MkDocs renders N pages)",
     )
+    parser.add_argument(
+        "--published",
+        action="store_true",
+        help="every draft published by an owner, each site engine measured (bench/_published.py)",
+    )
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--report", type=Path, help="print the tables of a saved --json again")
     args = parser.parse_args()
@@ -546,6 +553,19 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     scratch = Path(tempfile.mkdtemp(prefix="sovereign-scale-"))
     print(f"machine: {machine()}")
+    if args.published:
+        from _published import measure_published, report_published
+
+        try:
+            for n in sizes:
+                load = os.getloadavg()[0]
+                result = measure_published(n, scratch, args.jobs, args.repeat)
+                print(report_published(result))
+                print(f"code {code_version()}; 1-min load {load:.2f} → {os.getloadavg()[0]:.2f}")
+        finally:
+            if not args.keep_dir:
+                shutil.rmtree(scratch, ignore_errors=True)
+        return
     results = []
     try:
         for n in sizes:

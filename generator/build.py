@@ -5,14 +5,13 @@
 3. work out each draft's standing and write pages, JSON, index and review queue
    (`generator.publish`);
 4. render the PDFs that changed, in parallel (`generator.publish.render_pdfs`);
-5. build the MkDocs site into a temporary folder and swap it into place (`build_site`).
+5. build the site (MkDocs or Zensical) into a temporary folder and swap it into place
+   (`build_site`).
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import os
 import sys
 import tempfile
 import threading
@@ -203,49 +202,22 @@ def previous_drafts(root: Path, settings: Settings, slugs: set[str] | None = Non
     return list(found.values())
 
 
-class SiteBuildError(Exception):
-    """MkDocs failed; the message carries its warnings."""
-
-
-class _Collect(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def build_site(root: Path, settings: Settings, *, strict: bool = True) -> Path:
-    """Run `mkdocs build` in-process into a temporary folder, then swap it into `site_dir`."""
-    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-    from mkdocs.exceptions import MkDocsException
+    """Build the site with the engine of `site.engine` into a temporary folder, then swap it
+    into `site_dir`: a reader never sees half a site."""
+    import shutil
+
+    from .engines import build_into
 
     target = root / settings.paths.site_dir
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    collector = _Collect()
-    logger = logging.getLogger("mkdocs")
-    logger.addHandler(collector)
     try:
-        config = load_config(
-            config_file=str(root / settings.paths.mkdocs_config),
-            docs_dir=str(root / settings.paths.docs_dir),
-            site_dir=str(staging),
-            strict=strict,
-        )
-        build(config)
-    except (MkDocsException, SystemExit) as exc:
-        import shutil
-
+        warnings = build_into(root, settings, staging, strict=strict)
+    except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
-        details = "\n  ".join(collector.messages) or str(exc)
-        raise SiteBuildError(f"mkdocs build failed:\n  {details}") from None
-    finally:
-        logger.removeHandler(collector)
-    for message in collector.messages:
-        print(f"mkdocs: {message}", file=sys.stderr)
+        raise
+    for message in warnings:
+        print(message, file=sys.stderr)
     swap_directory(staging, target)
     return target

@@ -373,7 +373,8 @@ def _publish(
 ) -> int:
     """Standings → pages, JSON, index, review queue → PDFs → MkDocs site. The ledger, when
     given, says what is unchanged since the last build and is written back."""
-    from .build import SiteBuildError, build_site
+    from .build import build_site
+    from .engines import SiteBuildError
     from .ledger import Ledger
     from .publish import carry_pdfs, render_pdfs, summary_line, write_outputs
 
@@ -561,22 +562,15 @@ def cmd_cache(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the built site locally with MkDocs' live-reloading server."""
-    import subprocess
+    """Serve the site with the engine's live-reloading server, writing the pages again
+    whenever a question file or the settings change (see generator/serve.py)."""
+    from .serve import serve
 
-    settings = _settings(args)
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    cmd = [
-        sys.executable,
-        "-m",
-        "mkdocs",
-        "serve",
-        "-f",
-        str(args.root / settings.paths.mkdocs_config),
-        "-a",
-        args.addr,
-    ]
-    return subprocess.call(cmd, env=env)
+    def build() -> int:
+        flags = ["--no-site", "--no-pdf", "--preview", *(["--offline"] if args.offline else [])]
+        return main(["--root", str(args.root), "build", *flags])
+
+    return serve(args.root, _settings(args), args.addr, build)
 
 
 def _current_entries(args: argparse.Namespace, only: list[str] | None) -> tuple[Settings, list]:
@@ -866,8 +860,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["info", "clear"])
     p.set_defaults(func=cmd_cache)
 
-    p = sub.add_parser("serve", help="preview the site with mkdocs serve")
-    p.add_argument("--addr", default="127.0.0.1:8000")
+    p = sub.add_parser(
+        "serve", help="serve the site locally, rebuilt and reloaded when a question changes"
+    )
+    p.add_argument("--addr", default="127.0.0.1:8000", help="address and port to serve on")
+    p.add_argument("--offline", action="store_true", help="use the offline backends")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("review", help="list the review queue and the block to paste to decide")

@@ -180,6 +180,11 @@ class PolicySettings(Section):
 
 
 class SiteSettings(Section):
+    engine: Literal["mkdocs", "zensical"] = Field(
+        "mkdocs",
+        description="What builds the static site from docs_dir: mkdocs (MkDocs with "
+        "Material) or zensical (Material's maintained successor; reads the same mkdocs.yml).",
+    )
     url: str | None = Field(
         None,
         description="The public address of the built site (e.g. https://owner.github.io/"

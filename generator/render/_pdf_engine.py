@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
+from ..logs import collecting
 from .pdf import ASSETS, STYLESHEET, PdfError
 
 CHART_PREFIX = "data:image/svg+xml;base64,"  # charts.data_uri: the one data URL served
@@ -69,23 +70,20 @@ def allowed_path(url: str) -> Path:
     return resolved
 
 
-class _Collect(logging.Handler):
-    """Keeps WeasyPrint's error messages of one render (it logs them instead of raising)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 def render_pdf(html: str) -> bytes:
     """The PDF bytes for a complete HTML document; PdfError when nothing usable comes out."""
     fetcher = SafeFetcher()
-    logger = logging.getLogger("weasyprint")
-    collect = _Collect()
-    logger.addHandler(collect)
+    # NOTE: WeasyPrint logs its errors instead of raising them: keep them, and fail on any.
+    with collecting("weasyprint", logging.ERROR) as collect:
+        data = _render(html, fetcher)
+    if collect.messages:
+        raise PdfError("WeasyPrint reported errors: " + "; ".join(collect.messages))
+    if not data or not data.startswith(b"%PDF"):
+        raise PdfError("WeasyPrint produced no PDF data")
+    return bytes(data)
+
+
+def _render(html: str, fetcher: SafeFetcher) -> bytes:
     try:
         css = weasyprint.CSS(url=STYLESHEET.as_uri(), url_fetcher=fetcher)
         document = weasyprint.HTML(
@@ -99,10 +97,4 @@ def render_pdf(html: str) -> bytes:
     except (Exception, FatalURLFetchingError) as exc:
         cause = f" ({exc.__cause__})" if exc.__cause__ else ""
         raise PdfError(f"WeasyPrint failed: {type(exc).__name__}: {exc}{cause}") from exc
-    finally:
-        logger.removeHandler(collect)
-    if collect.messages:
-        raise PdfError("WeasyPrint reported errors: " + "; ".join(collect.messages))
-    if not data or not data.startswith(b"%PDF"):
-        raise PdfError("WeasyPrint produced no PDF data")
-    return bytes(data)
+    return bytes(data or b"")

@@ -1,0 +1,99 @@
+"""`sovereign serve`: an author's edit to a question file or to the settings reaches the
+served site without a build by hand, with each engine's own live-reloading server."""
+
+from __future__ import annotations
+
+import html
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .conftest import REPO, make_project
+
+QUESTION = "moe-serving-offloading.yaml"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _until(check: Callable[[], bool], seconds: float, what: str, log: Path) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if check():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{what} within {seconds} s; serve printed:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(params=["mkdocs", "zensical"])
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Path, str, Path]]:
+    project = make_project(
+        tmp_path / "p", [QUESTION], settings=f"site:\n  engine: {request.param}\n"
+    )
+    port = _free_port()
+    log = tmp_path / "serve.log"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "generator.cli",
+                "--root",
+                str(project),
+                "serve",
+                "--addr",
+                f"127.0.0.1:{port}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
+        try:
+            yield project, f"http://127.0.0.1:{port}", log
+        finally:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+def test_an_edit_reaches_the_served_site(served: tuple[Path, str, Path]) -> None:
+    project, origin, log = served
+
+    def page(path: str) -> str:
+        return html.unescape(httpx.get(f"{origin}/{path}", timeout=5).text)
+
+    _until(lambda: "moe-serving-offloading" in page("index.html"), 300, "the site is served", log)
+    # a question file edited: its new tag is on the served index
+    question = project / "questions" / QUESTION
+    question.write_text(
+        question.read_text().replace("tags: [", "tags: [served-edit, "), encoding="utf-8"
+    )
+    _until(lambda: "served-edit" in page("index.html"), 300, "the edited tag is served", log)
+    # the settings edited: the feed's links become absolute
+    settings = project / "sovereign.yml"
+    settings.write_text(settings.read_text() + "  url: https://example.org/drafts/\n")
+    _until(
+        lambda: "https://example.org/drafts/feed.xml" in page("feed.xml"),
+        300,
+        "the new site address is in the served feed",
+        log,
+    )
+    assert "questions/moe-serving-offloading.yaml" in log.read_text()
