@@ -374,7 +374,7 @@ def _publish(
     """Standings → pages, JSON, index, review queue → PDFs → MkDocs site. The ledger, when
     given, says what is unchanged since the last build and is written back."""
     from .build import build_site
-    from .engines import SiteBuildError
+    from .engines import SiteBuildError, source_signature
     from .ledger import Ledger
     from .publish import carry_pdfs, render_pdfs, summary_line, write_outputs
 
@@ -405,6 +405,18 @@ def _publish(
         return EXIT_FAILED
     if args.no_site:
         return EXIT_OK
+    site = args.root / settings.paths.site_dir
+    sources = source_signature(args.root, settings)
+    if ledger.site == sources and (site / "index.html").is_file():
+        # NOTE: nothing the engine reads has changed since it built site/: it would write
+        # the same site again (seconds at a thousand pages), so it is not run.
+        phases.mark(Phases.SITE)
+        shown = site.relative_to(args.root) if site.is_relative_to(args.root) else site
+        print(
+            f"Site unchanged: {shown}/index.html is current (nothing under "
+            f"{settings.paths.docs_dir}/ changed)."
+        )
+        return EXIT_OK
     try:
         site = build_site(args.root, settings, strict=True)
     except SiteBuildError as exc:
@@ -412,6 +424,8 @@ def _publish(
         return EXIT_FAILED
     finally:
         phases.mark(Phases.SITE)
+    ledger.site = sources
+    ledger.write(args.root / settings.paths.cache_dir)
     shown = site.relative_to(args.root) if site.is_relative_to(args.root) else site
     print(
         f"Site written to {shown}/index.html; the review bundle is in {settings.paths.review_dir}/."

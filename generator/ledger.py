@@ -141,6 +141,7 @@ class Ledger(_Record):
     pages: dict[str, str] = {}  # page path → signature of what it was rendered from
     pdfs: dict[str, str] = {}  # PDF path → signature of what it was rendered from
     lists: str = ""  # signature of the index and the review queue
+    site: str = ""  # signature of what the site was last built from (engines.source_signature)
 
     @classmethod
     def read(cls, folder: Path, code: str) -> Ledger:

@@ -194,12 +194,38 @@ def test_rebuild_changes_no_file(project: Path) -> None:
     assert {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in generated} == before
 
 
+def test_the_site_is_built_again_only_when_what_the_engine_reads_changed(
+    project: Path, capsys
+) -> None:
+    assert _build(project) == 0
+    index = project / "site" / "index.html"
+    built = index.stat().st_mtime_ns
+    capsys.readouterr()
+    assert _build(project) == 0  # nothing changed: the engine is not run
+    assert "Site unchanged" in capsys.readouterr().out
+    assert index.stat().st_mtime_ns == built
+    # a hand-written page edited: the site is built again, with the edit
+    about = project / "site_src" / "about.md"
+    about.write_text(about.read_text() + "\nEdited by hand.\n", encoding="utf-8")
+    assert _build(project) == 0
+    assert "Site written" in capsys.readouterr().out
+    assert "Edited by hand." in (project / "site" / "about.html").read_text()
+    # the engine's config edited: built again
+    config = project / "mkdocs.yml"
+    config.write_text(config.read_text().replace("Sovereign research drafts", "Renamed drafts"))
+    assert _build(project) == 0
+    assert "Renamed drafts" in index.read_text()
+    # the site removed: built again, whatever the ledger says
+    index.unlink()
+    assert _build(project) == 0 and index.is_file()
+
+
 def test_warm_build_does_not_import_pipeline_libraries(project: Path) -> None:
     assert _build(project) == 0
     script = (
         "import sys; from generator.cli import main; rc = main(['--root', sys.argv[1], 'build']);"
         "heavy = [m for m in ('sklearn', 'numpy', 'scipy', 'bm25s', 'onnxruntime', 'httpx', "
-        "'weasyprint', 'matplotlib') if m in sys.modules];"
+        "'weasyprint', 'matplotlib', 'mkdocs') if m in sys.modules];"
         "print('HEAVY=' + ','.join(heavy)); sys.exit(rc)"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}

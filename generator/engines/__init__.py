@@ -6,6 +6,8 @@ Both read the same `mkdocs.yml` and build into a folder they are given; `site.en
 
 from __future__ import annotations
 
+import hashlib
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +15,32 @@ if TYPE_CHECKING:
     from ..settings import Settings
 
 ENGINES = ("mkdocs", "zensical")
+
+
+# The packages whose versions shape each engine's output.
+PACKAGES = {"mkdocs": ("mkdocs", "mkdocs-material"), "zensical": ("zensical",)}
+
+
+def source_signature(root: Path, settings: Settings) -> str:
+    """What the site is built from: the engine and its version, the config file, and every
+    file under `docs_dir` (path, size, modification time; our writers leave an unchanged file
+    alone). The same signature means the engine would write the same site."""
+    engine = settings.site.engine
+    digest = hashlib.sha256(engine.encode())
+    for package in PACKAGES[engine]:
+        try:
+            digest.update(f"\x1f{package} {version(package)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"\x1f{package} missing".encode())
+    config = root / settings.paths.mkdocs_config
+    digest.update(b"\x1f" + (config.read_bytes() if config.exists() else b""))
+    docs = root / settings.paths.docs_dir
+    for path in sorted(p for p in docs.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(
+            f"\x1f{path.relative_to(docs)}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}".encode()
+        )
+    return digest.hexdigest()
 
 
 class SiteBuildError(Exception):
