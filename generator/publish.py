@@ -204,7 +204,8 @@ def write_outputs(
 
     def put(folder: Path, item: Entry, banner: str | None, pdf: bool) -> None:
         slug = item.slug
-        files = [f"{slug}.md", f"{slug}.json", *_chart_files(slug, draft_chart_names(item.summary))]
+        charts = [_chart_file(slug, name) for name in draft_chart_names(item.summary)]
+        files = [f"{slug}.md", f"{slug}.json", *charts]
         kept[folder] |= set(files)
         where = str(folder / slug)
         pages_exist = all((folder / name).exists() for name in files)
@@ -225,9 +226,8 @@ def write_outputs(
 
             draft = item.draft  # loads an entry from the ledger, which may update it
             figures = []
-            for chart, name in zip(
-                item.charts(), _chart_files(slug, [c.name for c in item.charts()]), strict=True
-            ):
+            for chart in item.charts():
+                name = _chart_file(slug, chart.name)
                 write_text(folder / name, chart.svg)
                 kept[folder].add(name)
                 figures.append(figure_html(chart, name))
@@ -263,9 +263,9 @@ def write_outputs(
     return pdfs
 
 
-def _chart_files(slug: str, names: Sequence[str]) -> list[str]:
-    """The files of a page's charts, beside it: `<slug>.<chart>.svg`."""
-    return [f"{slug}.{name}.svg" for name in names]
+def _chart_file(page: str, chart: str) -> str:
+    """A page's chart file, beside it: `<page>.<chart>.svg`."""
+    return f"{page}.{chart}.svg"
 
 
 def _write_lists(
@@ -280,7 +280,7 @@ def _write_lists(
     """The index with its charts, the feed, the tags page and the review queue, rendered
     only when what they list changed."""
     thresholds = (settings.review.approve_at, settings.review.reject_below)
-    charts = [index.with_name(f"index.{name}.svg") for name in INDEX_CHARTS] if items else []
+    charts = [index.with_name(_chart_file("index", n)) for n in INDEX_CHARTS] if items else []
     listed = signature(
         _templates_digest(),
         str(preview),
@@ -302,7 +302,7 @@ def _write_lists(
 
     figures = []
     for chart in index_charts([(e.summary, e.standing.published) for e in items], *thresholds):
-        name = f"index.{chart.name}.svg"
+        name = _chart_file("index", chart.name)
         write_text(index.with_name(name), chart.svg)
         figures.append(figure_html(chart, name))
     published = [e for e in items if e.standing.published]

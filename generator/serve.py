@@ -25,15 +25,12 @@ QUIET_SECONDS = 0.5  # wait this long after the last change before building (an 
 
 def engine_command(root: Path, settings: Settings, addr: str) -> list[str]:
     """The engine's live-reloading server for the project at `root`."""
-    config = root / settings.paths.mkdocs_config
     if settings.site.engine == "zensical":
-        from .engines.zensical import CONFIG_COPY, config_for
-        from .outputs import write_text
+        from .engines.zensical import write_config
 
-        copy = config.with_name(CONFIG_COPY)
-        served = root / settings.paths.site_dir
-        write_text(copy, config_for(config, root / settings.paths.docs_dir, served))
+        copy = write_config(root, settings, root / settings.paths.site_dir)
         return [sys.executable, "-m", "zensical", "serve", "-f", str(copy), "-a", addr]
+    config = root / settings.paths.mkdocs_config
     return [sys.executable, "-m", "mkdocs", "serve", "-f", str(config), "-a", addr]
 
 

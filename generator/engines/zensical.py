@@ -64,11 +64,18 @@ def config_for(source: Path, docs_dir: Path, site_dir: Path) -> str:
     return yaml.dump(config, Dumper=_Write, sort_keys=False, allow_unicode=True)
 
 
-def build(root: Path, settings: Settings, staging: Path, *, strict: bool) -> list[str]:
-    """`zensical build` of the project's config into `staging`; its warnings."""
+def write_config(root: Path, settings: Settings, site_dir: Path) -> Path:
+    """Write the config copy Zensical runs on (beside the project's config, which makes the
+    project root Zensical's) with `site_dir` as its output; return its path."""
     source = root / settings.paths.mkdocs_config
     copy = source.with_name(CONFIG_COPY)
-    write_text(copy, config_for(source, root / settings.paths.docs_dir, staging))
+    write_text(copy, config_for(source, root / settings.paths.docs_dir, site_dir))
+    return copy
+
+
+def build(root: Path, settings: Settings, staging: Path, *, strict: bool) -> list[str]:
+    """`zensical build` of the project's config into `staging`; its warnings."""
+    copy = write_config(root, settings, staging)
     command = [sys.executable, "-m", "zensical", "build", "-f", str(copy)]
     if strict:
         command.append("--strict")

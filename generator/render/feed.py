@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from .escape import clean
+from .formats import claims_line
 
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")  # what _text() keeps and XML 1.0 cannot hold
 
@@ -70,13 +71,10 @@ def render_feed(
 
 def _summary(item: Any) -> str:
     s = item.summary
-    claims = (
-        f"{s.supported} supported, {s.contradicted} contradicted, {s.related} related only, "
-        f"{s.no_evidence} without evidence"
-    )
     return _text(
         f"{s.answer}. {s.answer_summary} — {item.standing.headline}. Tribunal {s.verdict} "
-        f"{s.score:.1f}/10; claims: {claims}. Primary paper: {s.primary_title} ({s.primary_id})."
+        f"{s.score:.1f}/10; {claims_line(s.counts)}. Primary paper: {s.primary_title} "
+        f"({s.primary_id})."
     )
 
 
