@@ -8,8 +8,9 @@ question file, as `sovereign review` prints it). Then, for each engine (`site.en
   publish                the build that records the owners' decisions (N - 2 published)
   warm                   the build again, nothing changed (--repeat times; the median)
   engine alone           the engine's own build of the site_src/ the warm build left, into
-                         a scratch folder: `mkdocs build -d`, or `zensical build` on a config
-                         copy (Zensical keeps its cache in .cache/, so its second run is warm)
+                         a scratch folder: `mkdocs build -d`, or `zensical build` on the
+                         config copy our build writes (Zensical keeps one cache per config in
+                         .cache/, so its runs after the first are warm, as ours are)
                          — the floor no build of ours can go under
   one question edited    one published question's text changed (its pipeline reruns; the
                          owner's decision is now stale, so the draft leaves the site until
@@ -66,9 +67,12 @@ def engine_alone(root: Path, engine: str, logs: Path, repeat: int) -> Run:
         cmd = [PY, "-m", "mkdocs", "build", "-q", "-f", str(root / "mkdocs.yml"), "-d", str(out)]
     else:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from generator.engines.zensical import config_for
+        from generator.engines.zensical import CONFIG_COPY, config_for
 
-        copy = root / ".zensical-bench.yml"
+        # The very config copy and output folder our build gives Zensical, so that its cache
+        # (kept per config) is the one our next build finds, and this run is as warm as ours.
+        out = root / ".site.building"
+        copy = root / CONFIG_COPY
         copy.write_text(config_for(root / "mkdocs.yml", root / "site_src", out), encoding="utf-8")
         cmd = [PY, "-m", "zensical", "build", "-f", str(copy)]
     return median_run(f"{engine} alone", cmd, logs, repeat)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -203,15 +202,18 @@ def previous_drafts(root: Path, settings: Settings, slugs: set[str] | None = Non
 
 
 def build_site(root: Path, settings: Settings, *, strict: bool = True) -> Path:
-    """Build the site with the engine of `site.engine` into a temporary folder, then swap it
-    into `site_dir`: a reader never sees half a site."""
+    """Build the site with the engine of `site.engine` into a staging folder, then swap it
+    into `site_dir`: a reader never sees half a site. The staging folder has the same name
+    every time (builds hold the project lock), so an engine that keys its cache by its output
+    folder, as Zensical does, finds its cache warm."""
     import shutil
 
     from .engines import build_into
 
     target = root / settings.paths.site_dir
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    staging = target.with_name(f".{target.name}.building")
+    shutil.rmtree(staging, ignore_errors=True)
     try:
         warnings = build_into(root, settings, staging, strict=strict)
     except BaseException:

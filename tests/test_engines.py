@@ -95,3 +95,13 @@ def test_the_config_copy_keeps_python_tags_and_names_the_folders(tmp_path: Path)
     assert "docs_dir: docs" in copy and "site_dir: .site.x" in copy
     with pytest.raises(SiteBuildError, match="outside"):
         config_for(source, tmp_path / "docs", tmp_path.parent / "elsewhere")
+
+
+def test_zensical_builds_into_one_staging_folder_so_its_cache_applies(
+    sites: dict[str, Path],
+) -> None:
+    """Zensical keeps one cache per config; a staging folder named anew by each build would
+    change the config and leave every build cold."""
+    project = sites["zensical"].parent
+    assert "site_dir: .site.building" in (project / ".zensical.yml").read_text()
+    assert not list(project.glob(".site.*"))  # swapped into site/, nothing left behind
