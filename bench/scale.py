@@ -143,8 +143,11 @@ def write_question(folder: Path, slug: str, text: str, tags: list[str]) -> Path:
 
 
 def make_project(root: Path, questions: list[tuple[str, str, list[str]]]) -> Path:
-    """Like tests/conftest.py `make_project`: config and hand-written pages, our questions."""
+    """Like tests/conftest.py `make_project`: config and hand-written pages, our questions.
+    The site engine is MkDocs, which every figure before issue 16 measured ("MkDocs alone");
+    `--published` and serve_edit.py choose the engine themselves."""
     root.mkdir(parents=True)
+    (root / "sovereign.yml").write_text("site:\n  engine: mkdocs\n", encoding="utf-8")
     shutil.copy(REPO / "mkdocs.yml", root / "mkdocs.yml")
     shutil.copytree(
         REPO / "site_src", root / "site_src", ignore=shutil.ignore_patterns("drafts", "index.md")

@@ -371,8 +371,8 @@ def _publish(
     phases: Phases | None = None,
     carried: dict[str, tuple[Path, str]] | None = None,
 ) -> int:
-    """Standings → pages, JSON, index, review queue → PDFs → MkDocs site. The ledger, when
-    given, says what is unchanged since the last build and is written back."""
+    """Standings → pages, JSON, index, review queue → PDFs → the site (`site.engine`). The
+    ledger, when given, says what is unchanged since the last build and is written back."""
     from .build import build_site
     from .engines import SiteBuildError, source_signature
     from .ledger import Ledger
@@ -818,7 +818,7 @@ def parser() -> argparse.ArgumentParser:
         "--strict", action="store_true", help="stop before building if any question file is invalid"
     )
     p.add_argument(
-        "--no-site", action="store_true", help="write drafts and index but skip mkdocs build"
+        "--no-site", action="store_true", help="write drafts and index but skip the site engine"
     )
     p.add_argument(
         "--no-pdf", action="store_true", help="render no PDF (PDFs still current are kept)"

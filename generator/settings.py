@@ -181,9 +181,10 @@ class PolicySettings(Section):
 
 class SiteSettings(Section):
     engine: Literal["mkdocs", "zensical"] = Field(
-        "mkdocs",
-        description="What builds the static site from docs_dir: mkdocs (MkDocs with "
-        "Material) or zensical (Material's maintained successor; reads the same mkdocs.yml).",
+        "zensical",
+        description="What builds the static site from docs_dir: zensical (Material's "
+        "maintained successor; reads mkdocs.yml) or mkdocs (MkDocs with Material for MkDocs, "
+        "which reaches end of life on 2027-05-05).",
     )
     url: str | None = Field(
         None,
@@ -336,8 +337,9 @@ class Settings(Section):
     site: SiteSettings = SiteSettings()
     services: ServicesSettings = ServicesSettings()
 
-    # Sections no draft depends on: left out of the settings digest.
-    PUBLISHING_ONLY: ClassVar[frozenset[str]] = frozenset({"site"})
+    # Sections no draft depends on (where files go, how CI spreads the work, how the site is
+    # built): left out of the settings digest.
+    NOT_IN_DRAFTS: ClassVar[frozenset[str]] = frozenset({"paths", "shards", "site"})
 
     def offline(self) -> Settings:
         """The same settings with every backend switched to its offline default."""
@@ -378,9 +380,13 @@ class Settings(Section):
         """Short content hash of every setting a draft depends on (shown in provenance; who
         may publish is left out, so editing the owners recomputes nothing)."""
         data = {
-            **self.model_dump(mode="json", exclude=set(self.PUBLISHING_ONLY)),
+            **self.model_dump(mode="json", exclude=set(self.NOT_IN_DRAFTS)),
             "policy": self.policy.for_drafts(),
         }
+        if self.search.local_corpus:  # what the corpus holds, wherever the project lies
+            from .corpus import corpus_fingerprint
+
+            data["search"]["local_corpus"] = corpus_fingerprint(Path(self.search.local_corpus))
         blob = json.dumps(data, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:12]
 

@@ -32,5 +32,5 @@ class Phases:
         parts.append(f"total {self.total:.2f} s")
         if self.SITE in self.seconds and self.total > 0:
             ours = 1 - self.seconds[self.SITE] / self.total
-            parts.append(f"ours {ours:.0%} (all but the MkDocs site)")
+            parts.append(f"ours {ours:.0%} (all but the site engine)")
         return "timings: " + " · ".join(parts)

@@ -36,6 +36,7 @@ import pytest
 
 from generator.cli import main
 
+from .browsing import search
 from .fake_llm import completion
 from .hostile import (
     HOSTILE_QUESTION,
@@ -178,8 +179,9 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
     built = {
         # every draft escalated (nothing reaches the bar), all on the site with a banner
         "preview": _build(tmp / "preview", "--preview", settings="review:\n  approve_at: 9.9\n"),
-        # the default bar: the drafts the tribunal approves are published
-        "normal": _build(tmp / "normal"),
+        # the default bar: the drafts the tribunal approves are published; built by the
+        # other engine than the default, so the payloads are checked on both engines' pages
+        "normal": _build(tmp / "normal", settings="site:\n  engine: mkdocs\n"),
     }
     chat = _serve(_ChatHandler)
     try:
@@ -496,17 +498,9 @@ def test_search_results_render_payloads_inertly(
     _need(context)
     visit = Visit(f"{servers['preview'].origin}/index.html")
     page = _open(context, visit.url, servers["preview"].origin, visit)
-    search = page.locator("input.md-search__input")
-    search.click()
-    # the theme's search worker loads and indexes search_index.json first
-    page.wait_for_function(
-        "() => !document.querySelector('.md-search-result__meta')"
-        ".textContent.includes('Initializing')",
-        timeout=30_000,
-    )
-    search.press_sequentially("PWNED onerror script")
-    page.locator(".md-search-result__item").first.wait_for(timeout=30_000)
-    results = page.locator(".md-search-result__item").count()
+    found = search(page, "PWNED onerror script")
+    found.first.wait_for(timeout=30_000)
+    results = found.count()
     _check_page(page, visit, servers["preview"].origin)
     page.close()
     assert not visit.problems, "\n" + "\n".join(visit.problems)

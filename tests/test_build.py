@@ -262,7 +262,7 @@ def test_timings_name_every_phase_and_add_up(project: Path, capsys) -> None:
     seconds = {k: float(v) for k, v in phases.items()}
     assert abs(sum(v for k, v in seconds.items() if k != "total") - seconds["total"]) < 0.05
     assert seconds["pipeline"] > 0 and seconds["site"] > 0
-    assert line.endswith("(all but the MkDocs site)")
+    assert line.endswith("(all but the site engine)")
 
 
 def test_outputs_are_readable_like_any_file_the_user_writes(project: Path) -> None:

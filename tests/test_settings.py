@@ -169,6 +169,22 @@ def test_digest_changes_with_any_setting(tmp_path: Path) -> None:
     assert changed.digest() != base.digest()
 
 
+def test_the_digest_holds_what_a_draft_depends_on_not_where_the_project_is(
+    tmp_path: Path,
+) -> None:
+    """A project moved or cloned elsewhere keeps its drafts' settings hash (and its cache);
+    the corpus counts by what it holds, and where outputs go counts for nothing."""
+    digests = []
+    for name, records in (("a", "x"), ("b", "x"), ("c", "y")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "corpus.jsonl").write_text(records, encoding="utf-8")
+        write(tmp_path / name, "search:\n  local_corpus: corpus.jsonl\n")
+        digests.append(load_settings(tmp_path / name).digest())
+    assert digests[0] == digests[1] != digests[2]
+    moved = load_settings(tmp_path / "a", {"paths.site_dir": "public", "shards.max_shards": 2})
+    assert moved.digest() == digests[0]
+
+
 def test_settings_are_frozen(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     with pytest.raises(ValueError, match="frozen"):

@@ -24,6 +24,7 @@ import pytest
 
 from generator.cli import main
 
+from .browsing import search
 from .conftest import REPO, make_project
 
 CHROMIUM = "/usr/bin/chromium"
@@ -221,23 +222,7 @@ def _answer_word(site: Path) -> tuple[str, str]:
 def test_search_finds_a_draft_by_a_word_of_its_answer(site: Path, browser: Any) -> None:
     word, slug = _answer_word(site)
     page = _open(browser, (site / "index.html").as_uri(), 1400)
-    field = page.locator("input.md-search__input")
-    if field.count():  # MkDocs: the search field is in the header
-        field.click()
-        # the theme's search worker loads and indexes the site first
-        page.wait_for_function(
-            "() => !document.querySelector('.md-search-result__meta')"
-            ".textContent.includes('Initializing')",
-            timeout=30_000,
-        )
-        field.press_sequentially(word)
-    else:  # Zensical: a button opens the search dialog, which takes the typing
-        page.locator(".md-search__button").first.click()
-        page.locator("dialog[open]").wait_for(timeout=30_000)
-        page.keyboard.type(word)
-    found = page.locator(
-        f".md-search-result a[href*='drafts/{slug}.html'], dialog a[href*='drafts/{slug}.html']"
-    )
+    found = search(page, word).and_(page.locator(f"a[href*='drafts/{slug}.html']"))
     found.first.wait_for(timeout=30_000)
     assert found.count() >= 1, (word, slug)
     page.close()
