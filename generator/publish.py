@@ -237,6 +237,7 @@ def write_outputs(
                 banner=banner,
                 pdf_href=f"{slug}.pdf" if pdf else None,
                 charts=figures,
+                tags_page="../tags.html" if folder == public else None,
             )
             write_text(folder / f"{slug}.md", page)
             write_text(folder / f"{slug}.json", _json(item))
@@ -310,7 +311,8 @@ def _write_lists(
     write_bytes(
         feed, render_feed(published, title=SITE_TITLE, site_url=settings.site.url, fallback=newest)
     )
-    write_text(tags_page, render_tags_page(preview))
+    on_site = [e.summary for e in items if e.standing.published or preview]
+    write_text(tags_page, render_tags_page(on_site, preview))
     queue = [e for e in items if not e.standing.published and e.standing.state != "rejected"]
     gone = [e for e in items if e.standing.state == "rejected"]
     write_text(queue_page, render_review_queue(queue, gone))
