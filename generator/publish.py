@@ -83,12 +83,13 @@ class Entry:
             self._draft, self._row = fresh.draft, None
         return self._draft
 
-    def charts(self) -> list[Chart]:
-        """The draft's charts, drawn once for its pages and its PDF."""
+    def charts(self, store: Path | None = None) -> list[Chart]:
+        """The draft's charts, made once for its pages and its PDF (SVGs drawn by an earlier
+        build are read from `store`, the chart folder of the cache)."""
         if self._charts is None:
             from .render.charts import draft_charts
 
-            self._charts = draft_charts(self.draft)
+            self._charts = draft_charts(self.draft, store)
         return self._charts
 
     def row(self) -> Row:
@@ -199,6 +200,7 @@ def write_outputs(
     review = root / settings.paths.review_dir
     rejected = review / "rejected"
     kept: dict[Path, set[str]] = {public: set(), review: {"README.md"}, rejected: set()}
+    drawn = chart_store(root, settings)
     pdfs: list[PdfJob] = []
     written, pages = ledger.pages, {}
 
@@ -226,7 +228,7 @@ def write_outputs(
 
             draft = item.draft  # loads an entry from the ledger, which may update it
             figures = []
-            for chart in item.charts():
+            for chart in item.charts(drawn):
                 name = _chart_file(slug, chart.name)
                 write_text(folder / name, chart.svg)
                 kept[folder].add(name)
@@ -262,6 +264,11 @@ def write_outputs(
         docs / "index.md", review / "README.md", items, preview, failures, ledger, settings
     )
     return pdfs
+
+
+def chart_store(root: Path, settings: Settings) -> Path:
+    """Where drawn charts are kept between builds (`render.charts`): a folder of the cache."""
+    return root / settings.paths.cache_dir / "charts"
 
 
 def _chart_file(page: str, chart: str) -> str:
@@ -417,7 +424,8 @@ def render_pdfs(
         pages = []
         for job in todo:
             draft = job.entry.draft  # may reload the entry: sign what is rendered
-            html = draft_html(draft, job.entry.standing, job.entry.charts())
+            charts = job.entry.charts(chart_store(root, settings))
+            html = draft_html(draft, job.entry.standing, charts)
             pages.append((html, job.target))
         errors = render_many(pages, processes)
         failed = {e.split(":", 1)[0] for e in errors}

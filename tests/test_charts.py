@@ -7,11 +7,13 @@ import base64
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
 
 import pytest
 from markupsafe import escape
 
 from generator.ledger import Summary
+from generator.render import charts
 from generator.render.charts import (
     Chart,
     draft_chart_names,
@@ -54,6 +56,24 @@ def test_the_same_data_gives_the_same_bytes() -> None:
     first = [c.svg for c in draft_charts(make_draft(four_checks()))]
     assert first == [c.svg for c in draft_charts(make_draft(four_checks()))]
     assert "<dc:date>" not in first[0], "no build date inside the file"
+
+
+def test_a_chart_drawn_once_is_read_back_from_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    draft = make_draft(four_checks())
+    drawn = draft_charts(draft, tmp_path)
+    assert drawn == draft_charts(draft)  # the same charts as drawn without a store
+    assert len(list(tmp_path.glob("*.svg"))) == 2
+
+    def no_drawing(*_: object) -> str:
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(charts, "_svg", no_drawing)
+    assert draft_charts(draft, tmp_path) == drawn
+    other = make_draft(four_checks()[:2])  # other figures: a chart of their own
+    with pytest.raises(AssertionError, match="drawn again"):
+        draft_charts(other, tmp_path)
 
 
 def test_retrieved_text_never_reaches_a_chart() -> None:

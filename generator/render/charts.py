@@ -5,22 +5,30 @@ reader of the Markdown in the review area) gets the same numbers. The SVG is det
 the same data gives the same bytes (no date, fixed ids), so an unchanged chart is not
 rewritten. Text stays text (`svg.fonttype: none`), which keeps files small; retrieved text
 never reaches a chart (papers are labelled by reference number and id) and mathtext is off.
-matplotlib costs ~0.5 s to import, so it is imported only when a chart is drawn.
+matplotlib costs ~0.5 s to import, so it is imported only when a chart is drawn, and a
+draft's chart costs ~45 ms to draw, so with a `store` (a folder in the cache) each SVG is kept
+under a hash of what it shows (the chart's kind, title and data, this module's code and
+matplotlib's version) and read back the next time the same chart is needed: a page rendered
+again because its standing or a template changed, or another draft with the same counts.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from ..models import STATE_LABELS, Draft
+from ..outputs import write_text
 from .formats import paper_ref
 
 if TYPE_CHECKING:
@@ -66,9 +74,9 @@ def draft_chart_names(summary: Summary) -> tuple[str, ...]:
     return tuple(names)
 
 
-def draft_charts(draft: Draft) -> list[Chart]:
+def draft_charts(draft: Draft, store: Path | None = None) -> list[Chart]:
     """A draft's claims by state and the evidence by paper (papers named as in the page's
-    reference list: "[3] arXiv:2401.01234")."""
+    reference list: "[3] arXiv:2401.01234"); SVGs drawn before are read from `store`."""
     from .markdown import references
 
     refs = {paper.id: n for n, paper in enumerate(references(draft), 1)}
@@ -76,13 +84,13 @@ def draft_charts(draft: Draft) -> list[Chart]:
     charts = []
     if checks:
         counts: Counter[str] = Counter(c.state for c in checks)
-        charts.append(_claims_chart({state: counts.get(state, 0) for state in STATE_LABELS}))
+        charts.append(_claims_chart({state: counts.get(state, 0) for state in STATE_LABELS}, store))
     found: dict[str, Counter[str]] = {}
     for c in checks:
         if c.evidence is not None and c.state != "no_evidence":
             found.setdefault(c.evidence.paper_id, Counter())[c.state] += 1
     if found:
-        charts.append(_evidence_chart(found, refs))
+        charts.append(_evidence_chart(found, refs, store))
     return charts
 
 
@@ -117,21 +125,28 @@ def data_uri(chart: Chart) -> str:
 # --- the charts -------------------------------------------------------------------------
 
 
-def _claims_chart(counts: Mapping[str, int]) -> Chart:
+def _claims_chart(counts: Mapping[str, int], store: Path | None = None) -> Chart:
     states = list(counts)
     labels = [f"{STATE_LABELS[s][0]} {STATE_LABELS[s][1]}" for s in states]
     values = [counts[s] for s in states]
-    fig, ax = _figure(len(states))
-    bars = ax.barh(labels, values, color=[STATE_COLOURS[s] for s in states], height=0.6)
-    ax.bar_label(bars, padding=3, color=INK)
-    _finish(ax, "claims", max(values))
+
+    def draw() -> Figure:
+        fig, ax = _figure(len(states))
+        bars = ax.barh(labels, values, color=[STATE_COLOURS[s] for s in states], height=0.6)
+        ax.bar_label(bars, padding=3, color=INK)
+        _finish(ax, "claims", max(values))
+        return fig
+
     total = sum(values)
     parts = ", ".join(f"{counts[s]} {STATE_LABELS[s][1]}" for s in states)
     title = "Claims by state"
-    return Chart("claims", title, f"{title}: {total} claim{_s(total)} — {parts}.", _svg(fig, title))
+    svg = _drawn(store, ("claims", title, labels, values), draw, title)
+    return Chart("claims", title, f"{title}: {total} claim{_s(total)} — {parts}.", svg)
 
 
-def _evidence_chart(found: Mapping[str, Counter[str]], refs: Mapping[str, int]) -> Chart:
+def _evidence_chart(
+    found: Mapping[str, Counter[str]], refs: Mapping[str, int], store: Path | None = None
+) -> Chart:
     order = sorted(found, key=lambda pid: (-sum(found[pid].values()), refs.get(pid, 0), pid))
     shown, rest = order[:MOST_PAPERS], order[MOST_PAPERS:]
     labels = [_paper_label(pid, refs) for pid in shown]
@@ -140,30 +155,36 @@ def _evidence_chart(found: Mapping[str, Counter[str]], refs: Mapping[str, int]) 
         labels.append(f"{len(rest)} other papers")
         rows.append(sum((found[pid] for pid in rest), Counter()))
     states = [s for s in ("supported", "contradicted", "related") if any(r[s] for r in rows)]
-    fig, ax = _figure(len(labels), legend=True)
-    left = [0] * len(rows)
-    bars = None
-    for state in states:
-        widths = [r[state] for r in rows]
-        bars = ax.barh(
-            labels,
-            widths,
-            left=left,
-            color=STATE_COLOURS[state],
-            height=0.6,
-            label=f"{STATE_LABELS[state][0]} {STATE_LABELS[state][1]}",
-        )
-        left = [a + b for a, b in zip(left, widths, strict=True)]
-    assert bars is not None  # a paper is listed only with a claim in some state
-    ax.bar_label(bars, labels=[str(n) for n in left], padding=3, color=INK)
-    _legend(fig, len(states))
-    _finish(ax, "claims whose best evidence is in the paper", max(left))
+    widths = {state: [r[state] for r in rows] for state in states}
+    totals = [sum(r[s] for s in states) for r in rows]
+
+    def draw() -> Figure:
+        fig, ax = _figure(len(labels), legend=True)
+        left = [0] * len(rows)
+        bars = None
+        for state in states:
+            bars = ax.barh(
+                labels,
+                widths[state],
+                left=left,
+                color=STATE_COLOURS[state],
+                height=0.6,
+                label=f"{STATE_LABELS[state][0]} {STATE_LABELS[state][1]}",
+            )
+            left = [a + b for a, b in zip(left, widths[state], strict=True)]
+        assert bars is not None  # a paper is listed only with a claim in some state
+        ax.bar_label(bars, labels=[str(n) for n in totals], padding=3, color=INK)
+        _legend(fig, len(states))
+        _finish(ax, "claims whose best evidence is in the paper", max(totals))
+        return fig
+
     words = "; ".join(
         f"{label}: " + ", ".join(f"{r[s]} {STATE_LABELS[s][1]}" for s in states if r[s])
         for label, r in zip(labels, rows, strict=True)
     )
     title = "Evidence by paper"
-    return Chart("evidence", title, f"{title} — {words}.", _svg(fig, title))
+    svg = _drawn(store, ("evidence", title, labels, widths), draw, title)
+    return Chart("evidence", title, f"{title} — {words}.", svg)
 
 
 def _verdicts_chart(rows: Sequence[tuple[Summary, bool]]) -> Chart:
@@ -295,6 +316,29 @@ def _finish(ax: Axes, xlabel: str, top: int) -> None:
     ax.xaxis.set_major_locator(_integers())
     ax.grid(axis="x", color=GRID)
     _style(ax)
+
+
+def _drawn(store: Path | None, shows: Any, draw: Callable[[], Figure], title: str) -> str:
+    """The SVG of the chart that `shows` describes: from `store` if it was drawn before,
+    else drawn (and kept there)."""
+    if store is None:
+        return _svg(draw(), title)
+    key = hashlib.sha256(repr((shows, _drawing_version())).encode()).hexdigest()[:32]
+    kept = store / f"{key}.svg"
+    try:
+        return kept.read_text(encoding="utf-8")
+    except OSError:
+        pass
+    svg = _svg(draw(), title)
+    write_text(kept, svg)
+    return svg
+
+
+@cache
+def _drawing_version() -> str:
+    """What else decides a chart's bytes: this module's code and matplotlib's version."""
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
+    return f"{code} matplotlib {version('matplotlib')}"
 
 
 def _svg(fig: Figure, title: str) -> str:
