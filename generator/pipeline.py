@@ -344,27 +344,108 @@ def run_counted(question: Question, ctx: Context) -> tuple[Draft, int]:
 
 
 def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
-    s = ctx.settings
+    """plan → search → select → extract, a first round (verify, answer, review), revision
+    rounds while the tribunal asks for one, then the decision; the Draft, and how many stages
+    were computed."""
     run = _Run(ctx)
-    fingerprints = ctx.source_fingerprints()
-
-    the_plan = run.stage(
-        "plan",
-        plan.VERSION,
-        {"question": question.question, "queries": list(question.queries)},
-        {**s.plan.model_dump(), "backend": ctx.backend("plan")},
-        Plan,
-        lambda: plan.plan(question, s.plan, ctx.llm if s.plan.backend == "llm" else None),
+    stages = _Stages(question, ctx, run)
+    s = ctx.settings
+    the_plan = stages.plan()
+    first = stages.search(the_plan, s.search.keep, s.search.per_query)
+    selection = stages.select(first)
+    extraction = stages.extract(selection)
+    first_round = stages.round(0, first, "", selection, extraction)
+    rounds = _revise(stages, the_plan, [first_round], selection, extraction)
+    draft = Draft(
+        slug=question.slug,
+        question=question,
+        plan=the_plan,
+        selection=selection,
+        extraction=extraction,
+        rounds=tuple(rounds),
+        decision=Decision(policy="ESCALATE_TO_OWNER", reason="pending"),
+        ran_on=date.today(),
+        provenance=_provenance(ctx, first, extraction, rounds[-1], run.stages),
     )
+    decision = stages.decide(draft)
+    draft = draft.model_copy(
+        update={
+            "decision": decision,
+            "ran_on": max(run.times).date() if run.times else date.today(),
+            "provenance": _provenance(ctx, first, extraction, rounds[-1], run.stages),
+        }
+    )
+    return draft, run.computed
 
-    def do_search(p: Plan, keep: int, per_query: int, name: str = "search") -> SearchResult:
-        return run.stage(
+
+def _revise(
+    stages: _Stages,
+    the_plan: Plan,
+    rounds: list[Round],
+    selection: Selection,
+    extraction: Extraction,
+) -> list[Round]:
+    """The revision round: while the tribunal says REVISE and revisions remain, plan queries
+    aimed at the claims no paper supported, search keeping more papers, and run the round's
+    stages again (extraction and selection stay those of the first round)."""
+    settings = stages.settings
+    while rounds[-1].tribunal.verdict == "REVISE" and len(rounds) <= settings.review.max_revisions:
+        last, index = rounds[-1], len(rounds)
+        unverified = [c.claim.text for c in last.verification.checks if not c.verified]
+        previous = Plan(queries=last.search.queries, origin=the_plan.origin)
+        broader = stages.revision_plan(index, previous, unverified)
+        keep = max(settings.review.revision_keep, last.search.keep)
+        found = stages.search(
+            broader, keep, max(settings.search.per_query, keep), f"search.round{index}"
+        )
+        note = (
+            f"Round {index} retried with broader retrieval: {len(broader.queries)} queries "
+            f"({len(broader.queries) - len(last.search.queries)} aimed at claims not supported), "
+            f"keeping {keep} papers instead of {last.search.keep}."
+        )
+        rounds.append(stages.round(index, found, note, selection, extraction))
+    return rounds
+
+
+class _Stages:
+    """Each stage of one question's run, called through the stage cache with the inputs and
+    settings its output depends on (its cache key)."""
+
+    def __init__(self, question: Question, ctx: Context, run: _Run):
+        self.question, self.ctx, self.run = question, ctx, run
+        self.settings = ctx.settings
+        self.fingerprints = ctx.source_fingerprints()
+
+    def plan(self) -> Plan:
+        s, question = self.settings, self.question
+        return self.run.stage(
+            "plan",
+            plan.VERSION,
+            {"question": question.question, "queries": list(question.queries)},
+            {**s.plan.model_dump(), "backend": self.ctx.backend("plan")},
+            Plan,
+            lambda: plan.plan(question, s.plan, self.ctx.llm if s.plan.backend == "llm" else None),
+        )
+
+    def revision_plan(self, index: int, previous: Plan, unverified: list[str]) -> Plan:
+        return self.run.stage(
+            f"plan.round{index}",
+            plan.VERSION,
+            {"plan": previous, "unverified": unverified},
+            self.settings.plan,
+            Plan,
+            partial(plan.revision_plan, previous, unverified, self.settings.plan),
+        )
+
+    def search(self, p: Plan, keep: int, per_query: int, name: str = "search") -> SearchResult:
+        ctx, question = self.ctx, self.question
+        return self.run.stage(
             name,
             search.VERSION,
             {
                 "question": question.question,
                 "plan": p,
-                "sources": fingerprints,
+                "sources": self.fingerprints,
                 "embedder": ctx.backend("search"),
             },
             {"keep": keep, "per_query": per_query},
@@ -382,39 +463,71 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
             ),
         )
 
-    first = do_search(the_plan, s.search.keep, s.search.per_query)
-    selection = run.stage(
-        "select",
-        select.VERSION,
-        {
-            "question": question.question,
-            "paper": question.paper,
-            "search": first,
-            "sources": fingerprints,
-            "relevance": ctx.backend("select"),
-        },
-        s.select,
-        Selection,
-        lambda: _select(question, first, ctx),
-    )
-    extraction = run.stage(
-        "extract",
-        extract.VERSION,
-        {"paper": selection.primary},
-        {**s.extract.model_dump(), "backend": ctx.backend("extract")},
-        Extraction,
-        lambda: extract.extract(
-            selection.primary,
-            s.extract,
-            ctx.llm if s.extract.backend == "llm" else None,
-            ctx.grounder,
-        ),
-    )
+    def select(self, found: SearchResult) -> Selection:
+        return self.run.stage(
+            "select",
+            select.VERSION,
+            {
+                "question": self.question.question,
+                "paper": self.question.paper,
+                "search": found,
+                "sources": self.fingerprints,
+                "relevance": self.ctx.backend("select"),
+            },
+            self.settings.select,
+            Selection,
+            lambda: _select(self.question, found, self.ctx),
+        )
 
-    def do_round(index: int, result: SearchResult, note: str) -> Round:
-        papers = [r.paper for r in result.papers]
+    def extract(self, selection: Selection) -> Extraction:
+        s, ctx = self.settings, self.ctx
+        return self.run.stage(
+            "extract",
+            extract.VERSION,
+            {"paper": selection.primary},
+            {**s.extract.model_dump(), "backend": ctx.backend("extract")},
+            Extraction,
+            lambda: extract.extract(
+                selection.primary,
+                s.extract,
+                ctx.llm if s.extract.backend == "llm" else None,
+                ctx.grounder,
+            ),
+        )
+
+    def round(
+        self,
+        index: int,
+        found: SearchResult,
+        note: str,
+        selection: Selection,
+        extraction: Extraction,
+    ) -> Round:
+        """One round: the claims verified against the papers found, the question answered
+        from them, the tribunal's review."""
         suffix = f".round{index}" if index else ""
-        verification = run.stage(
+        papers = [r.paper for r in found.papers]
+        verification = self.verify(suffix, extraction, papers, selection)
+        if selection.primary.id not in {p.id for p in papers}:
+            papers = [*papers, selection.primary]
+        the_answer = self.answer(suffix, papers, selection)
+        tribunal = self.review(
+            index, suffix, found, selection, extraction, verification, the_answer
+        )
+        return Round(
+            index=index,
+            search=found,
+            verification=verification,
+            answer=the_answer,
+            tribunal=tribunal,
+            note=note,
+        )
+
+    def verify(
+        self, suffix: str, extraction: Extraction, papers: list[Paper], selection: Selection
+    ) -> Verification:
+        s, ctx = self.settings, self.ctx
+        return self.run.stage(
             f"verify{suffix}",
             verify.VERSION,
             {"claims": extraction.claims, "papers": papers, "primary": selection.primary},
@@ -430,9 +543,10 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
                 ctx.verify_background,
             ),
         )
-        if selection.primary.id not in {p.id for p in papers}:
-            papers = [*papers, selection.primary]
-        the_answer = run.stage(
+
+    def answer(self, suffix: str, papers: list[Paper], selection: Selection) -> Answer:
+        s, ctx, question = self.settings, self.ctx, self.question
+        return self.run.stage(
             f"answer{suffix}",
             answer.VERSION,
             {"question": question.question, "papers": papers, "coverage": selection.coverage},
@@ -456,14 +570,26 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
                 ctx.grounder,
             ),
         )
-        tribunal = run.stage(
+
+    def review(
+        self,
+        index: int,
+        suffix: str,
+        found: SearchResult,
+        selection: Selection,
+        extraction: Extraction,
+        verification: Verification,
+        the_answer: Answer,
+    ) -> TribunalResult:
+        s, ctx = self.settings, self.ctx
+        return self.run.stage(
             f"review{suffix}",
             review.VERSION,
             {
                 "round": index,
                 "selection": selection,
                 "extraction": extraction,
-                "search": result,
+                "search": found,
                 "verification": verification,
                 "answer": the_answer,
                 "tribunal": ctx.backend("review"),
@@ -472,89 +598,40 @@ def _run_stages(question: Question, ctx: Context) -> tuple[Draft, int]:
             TribunalResult,
             lambda: review.review(
                 index,
-                review.measure(selection, extraction, result, verification, the_answer),
+                review.measure(selection, extraction, found, verification, the_answer),
                 ctx.tribunal,
                 s.review,
-                _brief(question, selection.primary, verification),
+                _brief(self.question, selection.primary, verification),
             ),
         )
-        return Round(
-            index=index,
-            search=result,
-            verification=verification,
-            answer=the_answer,
-            tribunal=tribunal,
-            note=note,
-        )
 
-    rounds = [do_round(0, first, "")]
-    while rounds[-1].tribunal.verdict == "REVISE" and len(rounds) <= s.review.max_revisions:
-        last = rounds[-1]
-        unverified = [c.claim.text for c in last.verification.checks if not c.verified]
-        previous = Plan(queries=last.search.queries, origin=the_plan.origin)
-        broader = run.stage(
-            f"plan.round{len(rounds)}",
-            plan.VERSION,
-            {"plan": previous, "unverified": unverified},
-            s.plan,
-            Plan,
-            partial(plan.revision_plan, previous, unverified, s.plan),
+    def decide(self, draft: Draft) -> Decision:
+        """The publication policy over the final round, given what failed on the way."""
+        final, policy = draft.rounds[-1], self.settings.policy
+        selection, extraction, failures = draft.selection, draft.extraction, draft.failures
+        return self.run.stage(
+            "decide",
+            decide.VERSION,
+            {
+                "tribunal": final.tribunal,
+                "selection": selection,
+                "extraction": extraction,
+                "verification": final.verification,
+                "answer": final.answer,
+                "failures": failures,
+            },
+            policy.for_drafts(),
+            Decision,
+            lambda: decide.decide(
+                final.tribunal,
+                selection,
+                extraction,
+                final.verification,
+                final.answer,
+                policy,
+                failures,
+            ),
         )
-        keep = max(s.review.revision_keep, last.search.keep)
-        result = do_search(
-            broader, keep, max(s.search.per_query, keep), f"search.round{len(rounds)}"
-        )
-        note = (
-            f"Round {len(rounds)} retried with broader retrieval: {len(broader.queries)} queries "
-            f"({len(broader.queries) - len(last.search.queries)} aimed at claims not supported), "
-            f"keeping {keep} papers instead of {last.search.keep}."
-        )
-        rounds.append(do_round(len(rounds), result, note))
-
-    partial_draft = Draft(
-        slug=question.slug,
-        question=question,
-        plan=the_plan,
-        selection=selection,
-        extraction=extraction,
-        rounds=tuple(rounds),
-        decision=Decision(policy="ESCALATE_TO_OWNER", reason="pending"),
-        ran_on=date.today(),
-        provenance=_provenance(ctx, first, extraction, rounds[-1], run.stages),
-    )
-    failures = partial_draft.failures
-    final = rounds[-1]
-    decision = run.stage(
-        "decide",
-        decide.VERSION,
-        {
-            "tribunal": final.tribunal,
-            "selection": selection,
-            "extraction": extraction,
-            "verification": final.verification,
-            "answer": final.answer,
-            "failures": failures,
-        },
-        s.policy.for_drafts(),
-        Decision,
-        lambda: decide.decide(
-            final.tribunal,
-            selection,
-            extraction,
-            final.verification,
-            final.answer,
-            s.policy,
-            failures,
-        ),
-    )
-    draft = partial_draft.model_copy(
-        update={
-            "decision": decision,
-            "ran_on": max(run.times).date() if run.times else date.today(),
-            "provenance": _provenance(ctx, first, extraction, final, run.stages),
-        }
-    )
-    return draft, run.computed
 
 
 def _brief(question: Question, primary: Paper, verification: Verification) -> Any:

@@ -18,7 +18,7 @@ import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from ..logs import collecting
-from .pdf import ASSETS, STYLESHEET, PdfError
+from .print_style import ASSETS, STYLESHEET, PdfError
 
 CHART_PREFIX = "data:image/svg+xml;base64,"  # charts.data_uri: the one data URL served
 

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from ..models import Draft, RoleReview, TribunalResult, Verification
 
-if TYPE_CHECKING:
-    from ..ledger import Summary
+
+class Made(Protocol):
+    """How one draft was made, as the index needs it (the ledger's `Summary` has it)."""
+
+    @property
+    def sources(self) -> tuple[str, ...]: ...
+    @property
+    def models(self) -> str: ...
+    @property
+    def live(self) -> bool: ...
 
 
 def _quoted(items: tuple[str, ...]) -> str:
@@ -351,7 +359,7 @@ def tribunal_uncertainty(t: TribunalResult) -> str:
     )
 
 
-def build_mode(summaries: Sequence[Summary]) -> str:
+def build_mode(summaries: Sequence[Made]) -> str:
     """One sentence for the index: did this build run live or offline, and with what."""
     if not summaries:
         return ""

@@ -24,19 +24,21 @@ from ..models import STATE_LABELS, Draft, Paper, TribunalResult
 from ..standing import Standing
 from ..workers import worker_setup
 from . import escape, formats
+from .print_style import ASSETS, STYLESHEET, PdfError
 
 if TYPE_CHECKING:
     from ._pdf_engine import SafeFetcher as SafeFetcher
     from .charts import Chart
 
-ASSETS = Path(__file__).resolve().parent / "pdf_assets"
-STYLESHEET = ASSETS / "print.css"
-
-__all__ = ["ASSETS", "PdfError", "SafeFetcher", "draft_html", "render_many", "write_pdf"]
-
-
-class PdfError(Exception):
-    """A PDF could not be rendered or written; the message says why."""
+__all__ = [
+    "ASSETS",
+    "STYLESHEET",
+    "PdfError",
+    "SafeFetcher",
+    "draft_html",
+    "render_many",
+    "write_pdf",
+]
 
 
 def __getattr__(name: str) -> Any:
