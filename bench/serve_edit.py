@@ -85,7 +85,7 @@ def measure(n: int, engine: str, root: Path, edits: int, logs: Path) -> dict:
         waits = []
         for k in range(1, edits + 1):
             slug, text, tags = questions[(k * n) // (edits + 1)]
-            marker = f"Consider the evidence of edit {k} by {os.getpid()}."
+            marker = f"Consider the evidence of edit {k} under {engine}."
             write_question(root / "questions", slug, f"{text} {marker}", tags)
             waits.append(_wait_for(f"{base}/drafts/{slug}.html", marker, server, TIMEOUT))
             print(f"  {engine}: edit {k} visible after {waits[-1]:.2f} s", flush=True)

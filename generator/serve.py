@@ -11,6 +11,7 @@ reloads the page the author is looking at.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -107,11 +108,16 @@ def serve(root: Path, settings: Settings, addr: str, build: Callable[[], int]) -
         print(f"changed: {', '.join(paths)} — writing the pages again", flush=True)
         build()
 
+    def stop(*_: object) -> None:
+        raise KeyboardInterrupt  # a SIGTERM (a service manager, `kill`) stops as Ctrl-C does
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         Watch(root, settings, rebuild).run(until=lambda: server.poll() is not None)
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if server.poll() is None:
             server.terminate()
             try:

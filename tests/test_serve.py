@@ -19,6 +19,7 @@ import pytest
 from .conftest import REPO, make_project
 
 QUESTION = "moe-serving-offloading.yaml"
+Served = tuple[Path, str, Path, subprocess.Popen]  # project, origin, log, the serve process
 
 
 def _free_port() -> int:
@@ -40,7 +41,7 @@ def _until(check: Callable[[], bool], seconds: float, what: str, log: Path) -> N
 
 
 @pytest.fixture(params=["mkdocs", "zensical"])
-def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Path, str, Path]]:
+def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
     project = make_project(
         tmp_path / "p", [QUESTION], settings=f"site:\n  engine: {request.param}\n"
     )
@@ -64,7 +65,7 @@ def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Pat
             env=env,
         )
         try:
-            yield project, f"http://127.0.0.1:{port}", log
+            yield project, f"http://127.0.0.1:{port}", log, server
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -74,8 +75,8 @@ def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[tuple[Pat
                 server.wait()
 
 
-def test_an_edit_reaches_the_served_site(served: tuple[Path, str, Path]) -> None:
-    project, origin, log = served
+def test_an_edit_reaches_the_served_site(served: Served) -> None:
+    project, origin, log, _ = served
 
     def page(path: str) -> str:
         return html.unescape(httpx.get(f"{origin}/{path}", timeout=5).text)
@@ -97,3 +98,21 @@ def test_an_edit_reaches_the_served_site(served: tuple[Path, str, Path]) -> None
         log,
     )
     assert "questions/moe-serving-offloading.yaml" in log.read_text()
+
+
+def test_a_terminated_serve_stops_the_engines_server(served: Served) -> None:
+    """SIGTERM (a service manager, `kill`) stops the engine's server too: nothing is left
+    listening on the port, or writing into the project."""
+    _, origin, log, server = served
+    _until(lambda: httpx.get(f"{origin}/index.html", timeout=5).is_success, 300, "served", log)
+    server.send_signal(signal.SIGTERM)
+    server.wait(timeout=60)
+
+    def refused() -> bool:
+        try:
+            httpx.get(f"{origin}/index.html", timeout=2)
+        except httpx.ConnectError:
+            return True
+        return False
+
+    _until(refused, 30, "the engine's server stops", log)
