@@ -112,11 +112,13 @@ def report_published(result: dict) -> str:
     floor = min(runs[f"{e}:alone"]["seconds"] for e in ENGINES)
     rows = []
     for engine in ENGINES:
-        sec = {k: runs[f"{engine}:{k}"]["seconds"] for k in ("warm", "alone", "edit", "decision")}
+        keys = ("publish", "warm", "alone", "edit", "decision")
+        sec = {k: runs[f"{engine}:{k}"]["seconds"] for k in keys}
         rows.append(
             [
                 engine,
                 f"{runs[f'{engine}:publish']['extra'].get('published', '?')}",
+                f"{sec['publish']:.2f}",
                 f"{sec['warm']:.2f}",
                 f"{sec['alone']:.2f}",
                 f"{sec['edit']:.2f}",
@@ -128,6 +130,7 @@ def report_published(result: dict) -> str:
     header = [
         "engine",
         "published",
+        "first build s",
         "warm s",
         "engine alone s",
         "one edit s",
@@ -135,6 +138,8 @@ def report_published(result: dict) -> str:
         "warm / floor",
         "edit / floor",
     ]
+    # "first build": the build that records the owners' decisions, the engine's first (its
+    # cache cold) over every published page
     return (
         f"\n### N = {result['n']}, every draft published (--no-pdf, --jobs {result['jobs']}; "
         f"cold build {runs['cold']['seconds']:.1f} s)\n\n"

@@ -548,6 +548,12 @@ def main() -> None:
     if args.report:
         saved = json.loads(args.report.read_text(encoding="utf-8"))
         print(f"# Results\n\nmachine: {saved['machine']}")
+        if "published" in saved:
+            from _published import report_published
+
+            for result in saved["published"]:
+                print(report_published(result))
+            return
         for result in saved["results"]:
             print(report(result))
         print(summary(saved["results"]))
@@ -559,12 +565,19 @@ def main() -> None:
     if args.published:
         from _published import measure_published, report_published
 
+        published = []
         try:
             for n in sizes:
                 load = os.getloadavg()[0]
                 result = measure_published(n, scratch, args.jobs, args.repeat)
+                result["code"] = code_version()
+                result["load"] = f"{load:.2f} → {os.getloadavg()[0]:.2f}"
+                published.append(result)
                 print(report_published(result))
-                print(f"code {code_version()}; 1-min load {load:.2f} → {os.getloadavg()[0]:.2f}")
+                print(f"code {result['code']}; 1-min load {result['load']}")
+                if args.json:
+                    saved = {"machine": machine(), "published": published}
+                    args.json.write_text(json.dumps(saved, indent=1))
         finally:
             if not args.keep_dir:
                 shutil.rmtree(scratch, ignore_errors=True)
