@@ -67,7 +67,7 @@ def engine_alone(root: Path, engine: str, logs: Path, repeat: int) -> Run:
         cmd = [PY, "-m", "mkdocs", "build", "-q", "-f", str(root / "mkdocs.yml"), "-d", str(out)]
     else:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from generator.engines.zensical import CONFIG_COPY, config_for
+        from generator.publishing.engines.zensical import CONFIG_COPY, config_for
 
         # The very config copy and output folder our build gives Zensical, so that its cache
         # (kept per config) is the one our next build finds, and this run is as warm as ours.

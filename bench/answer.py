@@ -24,16 +24,16 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench._common import code_version  # noqa: E402
-from generator.cache import StageCache  # noqa: E402
-from generator.corpus import load_corpus  # noqa: E402
+from generator.drafting.corpus import load_corpus  # noqa: E402
+from generator.drafting.models import Paper, Question  # noqa: E402
+from generator.drafting.pipeline import Context  # noqa: E402
+from generator.drafting.stages import plan, search  # noqa: E402
+from generator.drafting.stages.answer import BEARS_ON, hypothesis  # noqa: E402
+from generator.drafting.textutil import split_sentences  # noqa: E402
+from generator.drafting.verifier.scoring import Similarities, similarities  # noqa: E402
 from generator.evaluation.coverage import load_question_set  # noqa: E402
-from generator.models import Paper, Question  # noqa: E402
-from generator.pipeline import Context  # noqa: E402
-from generator.settings import Settings, corpus_path  # noqa: E402
-from generator.stages import plan, search  # noqa: E402
-from generator.stages.answer import BEARS_ON, hypothesis  # noqa: E402
-from generator.textutil import split_sentences  # noqa: E402
-from generator.verifier.scoring import Similarities, similarities  # noqa: E402
+from generator.inputs.settings import Settings, corpus_path  # noqa: E402
+from generator.machinery.cache import StageCache  # noqa: E402
 
 FLOORS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.33, 0.35, 0.38, 0.4, 0.45)
 

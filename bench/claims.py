@@ -2,14 +2,16 @@
 
 Usage:
     .venv/bin/python bench/claims.py [--gold FILE ...] [--json FILE]
-    .venv/bin/python bench/claims.py --fit generator/verifier/roles.json
+    .venv/bin/python bench/claims.py --fit generator/drafting/verifier/roles.json
 
 bench/claim_sentences.yaml (development: every 6th corpus record from 0) and
 bench/claim_sentences_holdout.yaml (held out: every 6th from 3, never used for fitting) label
 every sentence of their abstracts as finding, contribution or background. The script first
-checks each labelled `text` is still the sentence generator.textutil.split_sentences gives at
+checks each labelled `text` is still the sentence generator.drafting.textutil.split_sentences gives
+at
 that index (exit 2 naming the paper and index if not: the splitter changed, relabel). For each
-gold file it then runs the product's sentence-role classifier (generator.stages.extract.classify)
+gold file it then runs the product's sentence-role classifier
+(generator.drafting.stages.extract.classify)
 and rule_extract (default ExtractSettings), and prints, with gold "claim" = finding or
 contribution, beside the cue-phrase rules the extractor used before (a sentence is a claim when
 1.5 × contribution cues + finding cues − 1.5 × background cues > 0):
@@ -38,21 +40,19 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench._common import code_version  # noqa: E402
-from generator.corpus import load_corpus  # noqa: E402
-from generator.models import Paper  # noqa: E402
-from generator.settings import ExtractSettings  # noqa: E402
-from generator.stages.extract import (  # noqa: E402
+from generator.drafting.corpus import load_corpus  # noqa: E402
+from generator.drafting.models import Paper  # noqa: E402
+from generator.drafting.stages.extract import CLAIM_AT, classify, rule_extract  # noqa: E402
+from generator.drafting.textutil import split_sentences  # noqa: E402
+from generator.drafting.verifier.cues import (  # noqa: E402
     BACKGROUND,
-    CLAIM_AT,
     CONTRIBUTION,
     FINDING,
     NEVER,
-    classify,
     hits,
-    rule_extract,
 )
-from generator.textutil import split_sentences  # noqa: E402
-from generator.verifier.roles import ROLES, features, fit  # noqa: E402
+from generator.drafting.verifier.roles import ROLES, features, fit  # noqa: E402
+from generator.inputs.settings import ExtractSettings  # noqa: E402
 
 LABELS = ("finding", "contribution", "background")
 PREDICTED = ("finding", "contribution", None)

@@ -18,8 +18,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from generator.questions import load_questions
-from generator.sources.local import LocalSource
+from generator.drafting.sources.local import LocalSource
+from generator.inputs.questions import load_questions
 
 RANKERS = ("hybrid", "bm25", "tfidf")
 
@@ -51,11 +51,11 @@ def main(folder: Path) -> None:
 
 def primary_choice() -> None:
     """The primary paper's right-rate per question set, before and after the relevance model."""
-    from generator.cache import StageCache
-    from generator.corpus import load_corpus
+    from generator.drafting.corpus import load_corpus
+    from generator.drafting.pipeline import Context
     from generator.evaluation import coverage
-    from generator.pipeline import Context
-    from generator.settings import Settings
+    from generator.inputs.settings import Settings
+    from generator.machinery.cache import StageCache
 
     bench = Path(__file__).resolve().parent
     ctx = Context(settings=Settings(), cache=StageCache(None))

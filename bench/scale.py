@@ -105,11 +105,12 @@ def make_questions(n: int) -> list[tuple[str, str, list[str]]]:
     """N distinct (slug, question, tags) built from the bundled corpus.
 
     Question i uses paper i mod 161 (corpus order), its title, and the r-th RAKE keyphrase
-    of its abstract (r = i div 161, `generator.stages.plan.keyphrases`), worded by one of six
+    of its abstract (r = i div 161, `generator.drafting.stages.plan.keyphrases`), worded by one of
+    six
     templates (chosen by i + r); duplicates, should any arise, take the next keyphrase.
     """
-    from generator.corpus import load_corpus
-    from generator.stages.plan import keyphrases
+    from generator.drafting.corpus import load_corpus
+    from generator.drafting.stages.plan import keyphrases
 
     papers = load_corpus()
     phrases = {p.id: [k for k in keyphrases(p.abstract) if len(k) > 3] for p in papers}

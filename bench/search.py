@@ -3,7 +3,7 @@
 Usage:
     .venv/bin/python bench/search.py [--records 20000] [--seed 7] [--keep FILE] [--json FILE]
 
-The scaled corpus. The bundled corpus (generator/data/moe_arxiv.jsonl, 161 real arXiv
+The scaled corpus. The bundled corpus (generator/drafting/data/moe_arxiv.jsonl, 161 real arXiv
 records) is copy 0, unchanged. Copies 1, 2, ... each hold a synthetic variant of every bundled
 record, until --records records exist (20,000 → 125 copies, the last one partial):
   - id: "9KKK.IIIII" (copy K, record I), arXiv-shaped and unique, never a real id in the corpus;
@@ -17,12 +17,13 @@ TF-IDF), every record is distinct, and the texts are as long as real abstracts. 
 random.Random makes the corpus identical on every run. It is written to a temporary JSONL.
 
 The queries (at least 200): every bundled question's text, the 4 queries its plan stage
-derives (`generator.stages.plan.keyphrase_plan`, as a build would send them), and the title
+derives (`generator.drafting.stages.plan.keyphrase_plan`, as a build would send them), and the title
 of every bundled paper.
 
 What is measured, for each ranker (bm25, tfidf), each in a fresh child process so imports and
-memory are its own, with the real `generator.sources.local.LocalSource(ranker=..., path=...)`:
-  load      `source.papers`: read and validate the JSONL (generator.corpus.load_corpus)
+memory are its own, with the real `generator.drafting.sources.local.LocalSource(ranker=...,
+path=...)`:
+  load      `source.papers`: read and validate the JSONL (generator.drafting.corpus.load_corpus)
   index     `source.ranker`: import NumPy + bm25s / scikit-learn and fit the index
   first     the first `await source.search(q, 20)` (after the index is built)
   search    every query through `await source.search(q, 20)` in one event loop (the
@@ -32,7 +33,7 @@ memory are its own, with the real `generator.sources.local.LocalSource(ranker=..
 Baseline rows do the same on the bundled 161-record corpus.
 Target (issue 7): under 50 ms per query after the index is loaded.
 
-Then the index store (generator/index_store.py), on the scaled corpus, for each ranker and
+Then the index store (generator/machinery/index_store.py), on the scaled corpus, for each ranker and
 for the idf of the TF-IDF embedder, in a fresh child process per index:
   import    import NumPy + bm25s / scikit-learn
   build     fit the index (no imports)
@@ -76,7 +77,7 @@ SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9])")
 
 def scale_corpus(records: int, seed: int) -> list[dict]:
     """The bundled records, then synthetic variants of them, `records` in all."""
-    from generator.corpus import bundled_path
+    from generator.drafting.corpus import bundled_path
 
     lines = bundled_path().read_text(encoding="utf-8").splitlines()
     base = [json.loads(line) for line in lines if line.strip()]
@@ -120,10 +121,10 @@ def scale_corpus(records: int, seed: int) -> list[dict]:
 
 def make_queries() -> list[str]:
     """Bundled questions, their planned queries, and the bundled papers' titles."""
-    from generator.corpus import load_corpus
-    from generator.questions import load_questions
-    from generator.settings import PlanSettings
-    from generator.stages.plan import keyphrase_plan
+    from generator.drafting.corpus import load_corpus
+    from generator.drafting.stages.plan import keyphrase_plan
+    from generator.inputs.questions import load_questions
+    from generator.inputs.settings import PlanSettings
 
     queries: list[str] = []
     for question in load_questions(REPO / "questions").questions:
@@ -146,7 +147,7 @@ def _ms(values: list[float]) -> dict[str, float]:
 
 def measure_one(ranker: str, corpus: Path | None, queries: list[str]) -> dict:
     """Run in a child process: load, index and query one LocalSource."""
-    from generator.sources.local import LocalSource
+    from generator.drafting.sources.local import LocalSource
 
     started = time.perf_counter()
     source = LocalSource(ranker=ranker, path=corpus)
@@ -188,17 +189,17 @@ def measure_one(ranker: str, corpus: Path | None, queries: list[str]) -> dict:
 
 def _index_parts(name: str, corpus: Path | None) -> tuple[dict, Any, Any, Any]:
     """(key, build, save, load) of one index, as the generator's own code makes them."""
-    from generator.corpus import corpus_fingerprint, load_corpus
-    from generator.index_store import index_key
+    from generator.drafting.corpus import corpus_fingerprint, load_corpus
+    from generator.machinery.index_store import index_key
 
     fingerprint = corpus_fingerprint(corpus)
     if name == "idf":
-        from generator.embedders import tfidf
+        from generator.drafting.embedders import tfidf
 
         hasher = tfidf._hasher()
         key = index_key(tfidf.KIND, fingerprint, tfidf.PARAMS)
         return key, lambda: tfidf._fit_idf(hasher, corpus), tfidf._save_idf, tfidf._load_idf
-    from generator.ranking import RANKERS as CLASSES
+    from generator.drafting.ranking import RANKERS as CLASSES
 
     cls = CLASSES[name]
     texts = [p.text for p in load_corpus(corpus)]
@@ -212,8 +213,8 @@ def _must_load() -> Any:
 
 def measure_store(name: str, corpus: Path | None, index_dir: Path) -> dict:
     """Run in a child process: import, build, save and load one index."""
-    from generator.corpus import load_corpus
-    from generator.index_store import entry_path, load_or_build
+    from generator.drafting.corpus import load_corpus
+    from generator.machinery.index_store import entry_path, load_or_build
 
     load_corpus(corpus)
     started = time.perf_counter()
@@ -246,18 +247,18 @@ def measure_store(name: str, corpus: Path | None, index_dir: Path) -> dict:
 
 def measure_new_process(name: str, corpus: Path | None, index_dir: Path) -> dict:
     """Run in a child process: imports + load of a saved index, via the real classes."""
-    from generator.corpus import load_corpus
+    from generator.drafting.corpus import load_corpus
 
     load_corpus(corpus)
     started = time.perf_counter()
     if name == "idf":
-        from generator.embedders import tfidf
+        from generator.drafting.embedders import tfidf
 
         tfidf._fit_idf = lambda *_: _must_load()
         tfidf.TfidfEmbedder(corpus, index_dir).similarity("routing", ["expert routing"])
     else:
-        from generator.ranking import RANKERS as CLASSES
-        from generator.sources.local import LocalSource
+        from generator.drafting.ranking import RANKERS as CLASSES
+        from generator.drafting.sources.local import LocalSource
 
         CLASSES[name].build = staticmethod(lambda *_: _must_load())  # type: ignore[assignment]
         source = LocalSource(name, corpus, index_dir=index_dir)  # type: ignore[arg-type]

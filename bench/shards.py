@@ -54,7 +54,7 @@ from _common import REPO, code_version
 from scale import PY, Run, _table, cli_cmd, machine, make_project, make_questions, run
 
 MERGED = re.compile(r"(?P<drafts>\d+) drafts from (?P<shards>\d+) shards")
-FAILURES = "failures.json"  # generator.shards.FAILURES
+FAILURES = "failures.json"  # generator.machinery.shards.FAILURES
 
 
 # ---------------------------------------------------------------------------- the code measured

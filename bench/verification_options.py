@@ -5,7 +5,8 @@ Usage:
         [--json FILE]
 
 Prints three tables, each row one option, computed with the product's own functions:
-  retrieval  nDCG@10 and recall@50 of every local ranker (generator.ranking.make_ranker) over
+  retrieval  nDCG@10 and recall@50 of every local ranker (generator.drafting.ranking.make_ranker)
+  over
              the split's corpus, claim as the query;
   evidence   for every cited abstract: evidence P@1 (the sentence picked lies in a rationale)
              and AUROC (the abstract's score separates those with evidence from those
@@ -14,7 +15,8 @@ Prints three tables, each row one option, computed with the product's own functi
   stance     AUROC of P(contradiction) on abstracts with evidence (CONTRADICT = positive), for
              the lexical cues alone, the negated-claim probe alone, and the shipped rules judge,
              all on the sentence the product shows.
-The shipped weights (generator/verifier/weights.json) were fitted on the dev split: rows that use
+The shipped weights (generator/drafting/verifier/weights.json) were fitted on the dev split: rows
+that use
 them are in-sample there; `sovereign eval scifact --fit` prints the cross-validated figures.
 """
 
@@ -32,15 +34,15 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from bench._common import code_version  # noqa: E402
+from generator.drafting.ranking import make_ranker  # noqa: E402
+from generator.drafting.stages.verify import paper_sentences  # noqa: E402
+from generator.drafting.verifier import load_weights, make_encoder  # noqa: E402
+from generator.drafting.verifier.features import STANCE_FEATURES  # noqa: E402
+from generator.drafting.verifier.scoring import Similarities, choose, similarities  # noqa: E402
+from generator.drafting.verifier.stance import RulesStanceJudge  # noqa: E402
 from generator.evaluation.data import load_split  # noqa: E402
 from generator.evaluation.metrics import auroc, ndcg_at, recall_at  # noqa: E402
 from generator.evaluation.scifact import _rationale, split_background  # noqa: E402
-from generator.ranking import make_ranker  # noqa: E402
-from generator.stages.verify import paper_sentences  # noqa: E402
-from generator.verifier import load_weights, make_encoder  # noqa: E402
-from generator.verifier.features import STANCE_FEATURES  # noqa: E402
-from generator.verifier.scoring import Similarities, choose, similarities  # noqa: E402
-from generator.verifier.stance import RulesStanceJudge  # noqa: E402
 
 
 def _rounded(value: float | None) -> float | None:

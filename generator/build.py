@@ -3,8 +3,8 @@
 1. load settings and question files (invalid files are reported, the rest go on);
 2. run the pipeline for each question through the stage cache (`run_pipeline`);
 3. work out each draft's standing and write pages, JSON, index and review queue
-   (`generator.publish`);
-4. render the PDFs that changed, in parallel (`generator.publish.render_pdfs`);
+   (`generator.publishing.writers`);
+4. render the PDFs that changed, in parallel (`generator.publishing.writers.render_pdfs`);
 5. build the site (MkDocs or Zensical) into a temporary folder and swap it into place
    (`build_site`).
 """
@@ -19,11 +19,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import StageCache
-from .models import Draft, Question
-from .outputs import swap_directory
-from .pipeline import Context, NotCached, PipelineError, run_counted
-from .settings import Settings
+from generator.drafting.models import Draft, Question
+from generator.drafting.pipeline import Context, NotCached, PipelineError, run_counted
+from generator.inputs.settings import Settings
+from generator.machinery.cache import StageCache
+from generator.machinery.outputs import swap_directory
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,9 @@ def run_pipeline(
     imports and computes nothing). The rest run `jobs` at a time: in processes when the build
     is offline and there is enough CPU-bound work, otherwise in threads, so live I/O overlaps
     under the services' shared rate limiters.
+
+    Long by design: the cached, the pooled and the threaded paths share one progress display
+    and one report.
     """
     ctx = context or Context(settings=settings, cache=cache)
     report = PipelineReport()
@@ -128,7 +131,7 @@ _WORKER: Context | None = None
 
 def _worker_start(settings_json: str, cache_dir: str) -> None:
     global _WORKER
-    from .workers import worker_setup
+    from generator.machinery.workers import worker_setup
 
     worker_setup()
     _WORKER = Context(
@@ -182,7 +185,7 @@ def _in_processes(
 def previous_drafts(root: Path, settings: Settings, slugs: set[str] | None = None) -> list[Draft]:
     """Drafts written by earlier builds (site and review area), read back from their JSON;
     only those named in `slugs` when it is given."""
-    from .render.markdown import JSON_EXTRAS
+    from generator.publishing.render.markdown import JSON_EXTRAS
 
     found: dict[str, Draft] = {}
     review = root / settings.paths.review_dir
@@ -208,7 +211,7 @@ def build_site(root: Path, settings: Settings, *, strict: bool = True) -> Path:
     folder, as Zensical does, finds its cache warm."""
     import shutil
 
-    from .engines import build_into
+    from generator.publishing.engines import build_into
 
     target = root / settings.paths.site_dir
     target.parent.mkdir(parents=True, exist_ok=True)

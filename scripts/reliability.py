@@ -226,7 +226,7 @@ def network_fault(kind: str) -> Callable[[Path], Outcome]:
     def run(tmp: Path) -> Outcome:
         from pytest_httpserver import HTTPServer
 
-        from generator.corpus import load_corpus
+        from generator.drafting.corpus import load_corpus
         from tests.fake_arxiv import install_fake_arxiv
 
         server = HTTPServer(host="127.0.0.1", port=0)
@@ -328,7 +328,7 @@ def arxiv_error_feed(status: int) -> Callable[[Path], Outcome]:
     """arXiv answers every query with its documented Atom error feed."""
 
     def run(tmp: Path) -> Outcome:
-        from generator.corpus import load_corpus
+        from generator.drafting.corpus import load_corpus
         from tests.fake_arxiv import install_fake_arxiv
 
         with fake_server() as server:
@@ -430,7 +430,7 @@ def arxiv_oversize(tmp: Path) -> Outcome:
 def arxiv_retry_after_shared(tmp: Path) -> Outcome:
     """One request gets 429 with Retry-After: 2 while two questions search at once: no other
     request reaches arXiv during those 2 s (measured at the server, 0.5 s margin)."""
-    from generator.corpus import load_corpus
+    from generator.drafting.corpus import load_corpus
     from tests.fake_arxiv import install_fake_arxiv
 
     with fake_server() as server:
@@ -454,7 +454,7 @@ def arxiv_retry_after_shared(tmp: Path) -> Outcome:
 
 def arxiv_dead(tmp: Path) -> Outcome:
     """arXiv fails every request for the whole build: the circuit opens after 8 failures."""
-    from generator.corpus import load_corpus
+    from generator.drafting.corpus import load_corpus
     from tests.fake_arxiv import install_fake_arxiv
 
     with fake_server() as server:
@@ -477,7 +477,7 @@ def arxiv_dead(tmp: Path) -> Outcome:
 
 def s2_pin_not_found(tmp: Path) -> Outcome:
     """A pinned paper neither arXiv nor Semantic Scholar knows: S2 answers 404."""
-    from generator.corpus import load_corpus
+    from generator.drafting.corpus import load_corpus
     from tests.fake_arxiv import install_fake_arxiv
     from tests.fake_s2 import install_fake_s2
 
@@ -542,7 +542,7 @@ def nim_wrong_dimensions(tmp: Path) -> Outcome:
 
 def doctor_error_feed(tmp: Path) -> Outcome:
     """`doctor` against an arXiv that answers its error feed with HTTP 200."""
-    from generator.corpus import load_corpus
+    from generator.drafting.corpus import load_corpus
     from tests.fake_arxiv import install_fake_arxiv
 
     with fake_server() as server:
@@ -804,7 +804,7 @@ def killed(sig: signal.Signals, delay: float) -> Callable[[Path], Outcome]:
 def canary_key(tmp: Path) -> Outcome:
     from pytest_httpserver import HTTPServer
 
-    from generator.corpus import load_corpus
+    from generator.drafting.corpus import load_corpus
     from tests.fake_arxiv import install_fake_arxiv
     from tests.fake_nim import FakeNim, register_fake_nim
 

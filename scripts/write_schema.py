@@ -1,4 +1,5 @@
-"""Regenerate generator/schema/question.schema.json from `QuestionFile` (run after editing it).
+"""Regenerate generator/inputs/schema/question.schema.json from `QuestionFile` (run after editing
+it).
 
 .venv/bin/python scripts/write_schema.py
 """
@@ -6,11 +7,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from generator.questions import QuestionFile
-
-SCHEMA = Path(__file__).resolve().parent.parent / "generator" / "schema" / "question.schema.json"
+from generator.inputs.questions import SCHEMA, QuestionFile
 
 
 def render() -> str:

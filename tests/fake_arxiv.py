@@ -23,7 +23,7 @@ from xml.sax.saxutils import escape, quoteattr
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from generator.models import Paper
+from generator.drafting.models import Paper
 
 from .fake_faults import FaultyService, truncated
 

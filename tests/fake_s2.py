@@ -26,7 +26,7 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from generator.models import Paper
+from generator.drafting.models import Paper
 
 from .fake_faults import FaultyService, truncated
 

@@ -82,7 +82,7 @@ def _record(pid: str, title: str, authors: list[str], sentences: list[str]) -> d
 
 
 def hostile_corpus() -> list[dict]:
-    """Corpus records (the shape of generator/data/moe_arxiv.jsonl) full of payloads."""
+    """Corpus records (the shape of generator/drafting/data/moe_arxiv.jsonl) full of payloads."""
     p = PAYLOADS
     names = list(p)
     authors = [

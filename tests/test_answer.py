@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from generator.cache import StageCache
-from generator.models import Question, Statement
-from generator.pipeline import Context, run_question
-from generator.questions import load_questions
-from generator.settings import Settings
-from generator.stages.answer import hypothesis, summary_line, verdict_of
-from generator.verifier.stance import StanceVerdict
+from generator.drafting.models import Question, Statement
+from generator.drafting.pipeline import Context, run_question
+from generator.drafting.stages.answer import hypothesis, summary_line, verdict_of
+from generator.drafting.verifier.stance import StanceVerdict
+from generator.inputs.questions import load_questions
+from generator.inputs.settings import Settings
+from generator.machinery.cache import StageCache
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -150,7 +150,7 @@ def test_upcycling_question_is_answered_from_the_upcycling_paper(ctx: Context) -
 
 
 def test_the_stance_judge_decides_yes_or_no(ctx: Context) -> None:
-    from generator.stages.answer import answer
+    from generator.drafting.stages.answer import answer
 
     draft = run_question(demo("sparse-upcycling-vs-scratch"), ctx)
     papers = [r.paper for r in draft.final.search.papers]

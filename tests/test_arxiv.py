@@ -13,11 +13,9 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from generator.corpus import load_corpus
-from generator.http import ResponseCache, Service, ServiceError
-from generator.models import Paper
-from generator.settings import ArxivSettings
-from generator.sources.arxiv import (
+from generator.drafting.corpus import load_corpus
+from generator.drafting.models import Paper
+from generator.drafting.sources.arxiv import (
     MAX_TERMS,
     ArxivSource,
     arxiv_id_from_url,
@@ -25,6 +23,8 @@ from generator.sources.arxiv import (
     parse_feed,
     query_terms,
 )
+from generator.inputs.settings import ArxivSettings
+from generator.machinery.http import ResponseCache, Service, ServiceError
 
 from .fake_arxiv import FakeArxiv, doi_of, entry, error_feed, feed, install_fake_arxiv, version_of
 from .fake_faults import Recorder
@@ -221,7 +221,10 @@ def test_queries_overlap_while_the_limiter_spaces_them(fake, make_source):
     assert all(results)
     starts = sorted(e.start for e in fake.log)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert len(starts) == 3 and min(gaps) >= 0.27, gaps
+    # NOTE: held to half the 0.3 s interval per gap and 90% over the span: a delayed
+    # arrival on a loaded machine shortens the next gap (see test_http's spacing test)
+    assert len(starts) == 3 and min(gaps) >= 0.15, gaps
+    assert starts[-1] - starts[0] >= 0.54, gaps
     assert ticks >= 20  # the event loop ran while the requests waited for their slot
     assert time.monotonic() - started < 3
 

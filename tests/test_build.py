@@ -266,7 +266,7 @@ def test_timings_name_every_phase_and_add_up(project: Path, capsys) -> None:
 
 
 def test_outputs_are_readable_like_any_file_the_user_writes(project: Path) -> None:
-    from generator.outputs import DIR_MODE, FILE_MODE
+    from generator.machinery.outputs import DIR_MODE, FILE_MODE
 
     assert _build(project) == 0
     pages = [project / "site_src" / "index.md", *(project / "review").glob("*.*")]

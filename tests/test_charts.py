@@ -12,17 +12,17 @@ from pathlib import Path
 import pytest
 from markupsafe import escape
 
-from generator.ledger import Summary
-from generator.render import charts
-from generator.render.charts import (
+from generator.publishing.ledger import Summary
+from generator.publishing.render import charts
+from generator.publishing.render.charts import (
     Chart,
     draft_chart_names,
     draft_charts,
     figure_html,
     index_charts,
 )
-from generator.render.pdf import draft_html
-from generator.standing import standing
+from generator.publishing.render.pdf import draft_html
+from generator.publishing.standing import standing
 
 from .test_render import HOSTILE, _check, _evidence, four_checks, make_draft
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from generator.settings import Settings
+from generator.inputs.settings import Settings
 
 from .conftest import REPO
 

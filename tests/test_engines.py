@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from generator.engines import SiteBuildError
-from generator.engines.zensical import config_for
+from generator.publishing.engines import SiteBuildError
+from generator.publishing.engines.zensical import config_for
 
 from .conftest import make_project
 

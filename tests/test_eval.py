@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from generator.cli import main
+from generator.drafting.textutil import split_sentences
+from generator.drafting.verifier import load_weights
 from generator.evaluation.data import Doc, EvalInputError, align, load_split
 from generator.evaluation.metrics import (
     LABELS,
@@ -21,8 +23,6 @@ from generator.evaluation.metrics import (
     recall_at,
     verification_measures,
 )
-from generator.textutil import split_sentences
-from generator.verifier import load_weights
 
 # (drug, what it changes): one abstract each; the claims about them are made up.
 TOPICS = [

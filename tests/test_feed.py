@@ -9,11 +9,11 @@ from types import SimpleNamespace
 import feedparser
 import pytest
 
-from generator.ledger import Summary
-from generator.models import OwnerReview
-from generator.render.feed import MOST_ENTRIES, render_feed
-from generator.settings import SettingsError, load_settings
-from generator.standing import Standing
+from generator.drafting.models import OwnerReview
+from generator.inputs.settings import SettingsError, load_settings
+from generator.publishing.ledger import Summary
+from generator.publishing.render.feed import MOST_ENTRIES, render_feed
+from generator.publishing.standing import Standing
 
 from .test_render import four_checks, make_draft
 

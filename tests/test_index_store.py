@@ -14,18 +14,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generator import index_store
-from generator.cache import StageCache
-from generator.corpus import bundled_path, corpus_fingerprint, load_corpus
-from generator.embedders import make_embedder
-from generator.embedders import tfidf as tfidf_embedder
-from generator.embedders.minilm import MiniLmEmbedder
-from generator.embedders.tfidf import TfidfEmbedder
-from generator.pipeline import Context
-from generator.ranking import BM25Ranker, TfidfRanker, make_ranker
-from generator.settings import Settings
-from generator.sources import make_sources
-from generator.sources.local import LocalSource
+from generator.drafting.corpus import bundled_path, corpus_fingerprint, load_corpus
+from generator.drafting.embedders import make_embedder
+from generator.drafting.embedders import tfidf as tfidf_embedder
+from generator.drafting.embedders.minilm import MiniLmEmbedder
+from generator.drafting.embedders.tfidf import TfidfEmbedder
+from generator.drafting.pipeline import Context
+from generator.drafting.ranking import BM25Ranker, TfidfRanker, make_ranker
+from generator.drafting.sources import make_sources
+from generator.drafting.sources.local import LocalSource
+from generator.inputs.settings import Settings
+from generator.machinery import index_store
+from generator.machinery.cache import StageCache
 
 LEXICAL = ("bm25", "tfidf")  # the rankers fitted here; the dense index has tests of its own
 
@@ -352,8 +352,9 @@ def test_the_folder_is_threaded_from_the_stage_cache(tmp_path: Path) -> None:
 def test_making_the_backends_imports_no_numerical_library(tmp_path: Path) -> None:
     script = (
         "import sys; from pathlib import Path;"
-        "from generator.cache import StageCache; from generator.pipeline import Context;"
-        "from generator.settings import Settings;"
+        "from generator.machinery.cache import StageCache;"
+        "from generator.drafting.pipeline import Context;"
+        "from generator.inputs.settings import Settings;"
         "ctx = Context(settings=Settings(), cache=StageCache(Path(sys.argv[1])));"
         "ctx.source_fingerprints(); ctx.embedder.describe(); ctx.offline_embedder.describe();"
         "heavy = ('sklearn', 'numpy', 'scipy', 'bm25s', 'onnxruntime');"

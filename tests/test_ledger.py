@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-import generator.pipeline
-import generator.render.markdown
-import generator.render.pdf
-from generator import publish
+import generator.drafting.pipeline
+import generator.publishing.render.markdown
+import generator.publishing.render.pdf
 from generator.cli import main
-from generator.ledger import FILE_NAME, FORMAT, Ledger, Summary
-from generator.questions import load_questions
+from generator.inputs.questions import load_questions
+from generator.publishing import writers
+from generator.publishing.ledger import FILE_NAME, FORMAT, Ledger, Summary
 
 LEDGER = Path(".cache/sovereign") / FILE_NAME
 
@@ -46,10 +46,10 @@ def test_warm_build_loads_renders_and_writes_nothing(project: Path, monkeypatch,
     capsys.readouterr()
     _forbid(
         monkeypatch,
-        (generator.pipeline, "run_counted"),
-        (generator.render.markdown, "render_draft"),
-        (generator.render.markdown, "render_index"),
-        (generator.render.pdf, "render_many"),
+        (generator.drafting.pipeline, "run_counted"),
+        (generator.publishing.render.markdown, "render_draft"),
+        (generator.publishing.render.markdown, "render_index"),
+        (generator.publishing.render.pdf, "render_many"),
     )
     assert _build(project) == 0
     assert "3 drafts (0 computed, 3 from cache)" in capsys.readouterr().out
@@ -74,14 +74,14 @@ def test_deleted_page_and_pdf_are_made_again_the_same(project: Path) -> None:
 def test_new_templates_render_every_page_again(project: Path, monkeypatch) -> None:
     assert _build(project, "--no-pdf") == 0
     rendered: list[str] = []
-    real = generator.render.markdown.render_draft
+    real = generator.publishing.render.markdown.render_draft
 
     def counting(draft, *args, **kwargs):  # type: ignore[no-untyped-def]
         rendered.append(draft.slug)
         return real(draft, *args, **kwargs)
 
-    monkeypatch.setattr(generator.render.markdown, "render_draft", counting)
-    monkeypatch.setattr(publish, "_templates_digest", lambda: "templates of another release")
+    monkeypatch.setattr(generator.publishing.render.markdown, "render_draft", counting)
+    monkeypatch.setattr(writers, "_templates_digest", lambda: "templates of another release")
     assert _build(project, "--no-pdf") == 0
     assert sorted(rendered) == sorted(p.stem for p in (project / "questions").glob("*.yaml"))
 
@@ -152,7 +152,7 @@ def test_question_memo_skips_parsing_unchanged_files(project: Path, monkeypatch)
     def no_parse(*args: object) -> None:
         raise AssertionError("an unchanged file must not be parsed again")
 
-    monkeypatch.setattr("generator.questions.read_yaml", no_parse)
+    monkeypatch.setattr("generator.inputs.questions.read_yaml", no_parse)
     assert load_questions(folder, project, memo).questions == first.questions
     monkeypatch.undo()
 
@@ -211,9 +211,9 @@ def test_only_build_leaves_a_ledger_the_next_full_build_trusts(
     assert len([p for p in before if p.suffix == ".json"]) == 3, "the others are kept"
     _forbid(
         monkeypatch,
-        (generator.pipeline, "run_counted"),
-        (generator.render.markdown, "render_draft"),
-        (generator.render.markdown, "render_index"),
+        (generator.drafting.pipeline, "run_counted"),
+        (generator.publishing.render.markdown, "render_draft"),
+        (generator.publishing.render.markdown, "render_index"),
     )
     assert _build(project, "--no-pdf") == 0
     assert "3 drafts (0 computed, 3 from cache)" in capsys.readouterr().out

@@ -21,7 +21,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from generator.cli import main
-from generator.corpus import load_corpus
+from generator.drafting.corpus import load_corpus
 
 from .conftest import make_project
 from .fake_arxiv import install_fake_arxiv

@@ -13,8 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from pytest_httpserver import HTTPServer
 
-from generator.http import ServiceError, Services
-from generator.llm import (
+from generator.drafting.llm import (
     ExtractAnswer,
     LlmClient,
     LlmError,
@@ -23,8 +22,9 @@ from generator.llm import (
     prompt_version,
     render_prompt,
 )
-from generator.llm.client import PROMPTS_DIR
-from generator.settings import LlmSettings, ServicesSettings
+from generator.drafting.llm.client import PROMPTS_DIR
+from generator.inputs.settings import LlmSettings, ServicesSettings
+from generator.machinery.http import ServiceError, Services
 
 from .fake_llm import (
     FakeLlm,

@@ -9,9 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generator.embedders import minilm
-from generator.embedders.minilm import DIMENSIONS, MiniLmEmbedder, VectorStore, encode_uncached
-from generator.ranking import BM25Ranker, DenseIndex, HybridRanker, make_ranker
+from generator.drafting.embedders import minilm
+from generator.drafting.embedders.minilm import (
+    DIMENSIONS,
+    MiniLmEmbedder,
+    VectorStore,
+    encode_uncached,
+)
+from generator.drafting.ranking import BM25Ranker, DenseIndex, HybridRanker, make_ranker
 
 CLAIM = "Aspirin reduces the risk of heart attack."
 PARAPHRASE = "Taking aspirin lowers the chance of a myocardial infarction."

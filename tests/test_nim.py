@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pytest_httpserver import HTTPServer
 
-from generator.embedders import make_embedder
-from generator.embedders.nim import NimEmbedder
-from generator.http import ServiceError, Services
-from generator.settings import NimSettings, ServicesSettings, Settings
+from generator.drafting.embedders import make_embedder
+from generator.drafting.embedders.nim import NimEmbedder
+from generator.inputs.settings import NimSettings, ServicesSettings, Settings
+from generator.machinery.http import ServiceError, Services
 
 from .fake_nim import FakeNim, bag_of_words, register_fake_nim
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from generator.owners import codeowners, is_owner
-from generator.settings import SettingsError, load_settings
+from generator.inputs.settings import SettingsError, load_settings
+from generator.publishing.owners import codeowners, is_owner
 
 from .conftest import REPO, git, make_project
 

@@ -16,8 +16,7 @@ import pypdf
 import pytest
 from pytest_httpserver import HTTPServer
 
-from generator.cache import StageCache
-from generator.models import (
+from generator.drafting.models import (
     Claim,
     ClaimCheck,
     Draft,
@@ -27,10 +26,12 @@ from generator.models import (
     RankedPaper,
     Statement,
 )
-from generator.pipeline import Context, run_question
-from generator.render import _pdf_engine
-from generator.render.charts import draft_charts
-from generator.render.pdf import (
+from generator.drafting.pipeline import Context, run_question
+from generator.inputs.settings import Settings
+from generator.machinery.cache import StageCache
+from generator.publishing.render import _pdf_engine
+from generator.publishing.render.charts import draft_charts
+from generator.publishing.render.pdf import (
     ASSETS,
     STYLESHEET,
     PdfError,
@@ -39,8 +40,7 @@ from generator.render.pdf import (
     render_many,
     write_pdf,
 )
-from generator.settings import Settings
-from generator.standing import Standing, content_hash, standing
+from generator.publishing.standing import Standing, content_hash, standing
 
 from .conftest import REPO
 
@@ -202,7 +202,7 @@ def test_pdf_holds_the_draft(draft: Draft, rendered: Rendered) -> None:
     for st in answer.statements:
         assert squash(st.sentence) in text, st.sentence
     # Methodology and uncertainties are the generated text, every role and signal shown.
-    from generator.render.narrative import methodology, uncertainties
+    from generator.publishing.render.narrative import methodology, uncertainties
 
     for line in [*methodology(draft), *uncertainties(draft)]:
         assert squash(line) in text
@@ -288,7 +288,7 @@ def test_render_is_quiet_and_deterministic(rendered: Rendered, draft: Draft, tmp
 
 def test_links_are_clickable(draft: Draft, rendered: Rendered) -> None:
     assert "https://arxiv.org/abs/2511.18314" in rendered.pdf.uris
-    from generator.render.markdown import references
+    from generator.publishing.render.markdown import references
 
     for paper in references(draft):
         for _, url in paper.links:
@@ -633,8 +633,8 @@ def test_render_many_in_processes_reports_each_failure(rendered: Rendered, tmp_p
 def test_weasyprint_is_imported_only_to_render() -> None:
     code = (
         "import sys\n"
-        "from generator.render import pdf\n"
-        "from generator.render.markdown import render_draft\n"
+        "from generator.publishing.render import pdf\n"
+        "from generator.publishing.render.markdown import render_draft\n"
         "assert pdf.STYLESHEET.is_file()\n"
         "print('weasyprint' in sys.modules)\n"
     )

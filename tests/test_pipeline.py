@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from generator.build import run_pipeline
-from generator.cache import StageCache
-from generator.pipeline import Context
-from generator.questions import load_questions
-from generator.settings import load_settings
+from generator.drafting.pipeline import Context
+from generator.inputs.questions import load_questions
+from generator.inputs.settings import load_settings
+from generator.machinery.cache import StageCache
 
 UPSTREAM = {"plan", "search", "select", "extract"}
 
@@ -83,7 +83,7 @@ def test_many_uncached_questions_run_in_processes_with_the_same_drafts(tmp_path:
     import json as _json
 
     from generator.build import PROCESS_MIN_PER_JOB
-    from generator.corpus import load_corpus
+    from generator.drafting.corpus import load_corpus
 
     from .conftest import make_project
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from generator.corpus import load_corpus
+from generator.drafting.corpus import load_corpus
+from generator.drafting.models import Question
 from generator.evaluation.coverage import OffTopic, OnTopic, QuestionSet
 from generator.evaluation.planted import PlantedLlm
 from generator.evaluation.tribunal import DEFECTS, Planted, build, evaluate
-from generator.models import Question
-from generator.settings import Settings
+from generator.inputs.settings import Settings
 
 # Questions whose papers the bundled corpus holds (bench/coverage_questions.yaml style).
 QUESTIONS = QuestionSet(

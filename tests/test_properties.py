@@ -23,12 +23,12 @@ import yaml
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from generator.models import OwnerReview, Question
-from generator.questions import SLUG_RE, load_question
-from generator.render.escape import clean, md, url
-from generator.settings import SETTINGS_FILE, Settings, SettingsError, load_settings
-from generator.textutil import ABBREVIATIONS, split_sentences
-from generator.yamlsrc import MAX_BYTES, YamlError, parse_yaml
+from generator.drafting.models import OwnerReview, Question
+from generator.drafting.textutil import ABBREVIATIONS, split_sentences
+from generator.inputs.questions import SLUG_RE, load_question
+from generator.inputs.settings import SETTINGS_FILE, Settings, SettingsError, load_settings
+from generator.inputs.yamlsrc import MAX_BYTES, YamlError, parse_yaml
+from generator.publishing.render.escape import clean, md, url
 
 
 def fast(max_examples: int) -> settings:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from generator.cli import main
-from generator.shards import Shard, ShardError, shard_count
+from generator.machinery.shards import Shard, ShardError, shard_count
 
 from .conftest import REPO, git, make_project
 
@@ -151,7 +151,7 @@ def test_three_shards_and_a_merge_equal_a_plain_build(tmp_path: Path, monkeypatc
 def test_merge_takes_the_shards_pdfs_and_renders_only_what_changed(
     tmp_path: Path, monkeypatch, capsys
 ) -> None:
-    import generator.render.pdf
+    import generator.publishing.render.pdf
 
     project = make_project(tmp_path / "p")
     for i in (1, 2):
@@ -165,13 +165,13 @@ def test_merge_takes_the_shards_pdfs_and_renders_only_what_changed(
     stale = sorted(signatures)[0]
     record.write_text(json.dumps({**signatures, stale: "rendered from something else"}))
     rendered: list[str] = []
-    real = generator.render.pdf.render_many
+    real = generator.publishing.render.pdf.render_many
 
     def counting(items, jobs):  # type: ignore[no-untyped-def]
         rendered.extend(Path(target).stem for _, target in items)
         return real(items, jobs)
 
-    monkeypatch.setattr(generator.render.pdf, "render_many", counting)
+    monkeypatch.setattr(generator.publishing.render.pdf, "render_many", counting)
     capsys.readouterr()
     assert main(["--root", str(project), "merge", "--no-site", *map(str, folders)]) == 0
     assert "2 PDFs taken from the shards" in capsys.readouterr().out

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from generator.models import OwnerReview, Question
-from generator.questions import QuestionFile, load_question, load_questions
-from generator.yamlsrc import MAX_BYTES, YamlError, parse_yaml, read_yaml
+from generator.drafting.models import OwnerReview, Question
+from generator.inputs.questions import SCHEMA, QuestionFile, load_question, load_questions
+from generator.inputs.yamlsrc import MAX_BYTES, YamlError, parse_yaml, read_yaml
 
-SCHEMA = Path(__file__).resolve().parent.parent / "generator" / "schema" / "question.schema.json"
 OK = "question: How does expert load balancing affect MoE training stability?\n"
 
 ALLOWED = "allowed: question, paper, queries, tags, owner, created, review"
@@ -421,7 +420,7 @@ def test_shipped_schema_matches_the_model() -> None:
     expected = json.dumps(QuestionFile.model_json_schema(), indent=2, sort_keys=True) + "\n"
     assert SCHEMA.exists(), "missing schema; run: .venv/bin/python scripts/write_schema.py"
     assert SCHEMA.read_text(encoding="utf-8") == expected, (
-        "generator/schema/question.schema.json is out of date with QuestionFile; "
+        "generator/inputs/schema/question.schema.json is out of date with QuestionFile; "
         "run: .venv/bin/python scripts/write_schema.py"
     )
 

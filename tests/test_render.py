@@ -12,8 +12,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from generator.ledger import Summary
-from generator.models import (
+from generator.drafting.models import (
     Answer,
     Claim,
     ClaimCheck,
@@ -34,23 +33,29 @@ from generator.models import (
     Statement,
     Verification,
 )
-from generator.render import escape
-from generator.render.formats import claims_line
-from generator.render.markdown import (
+from generator.drafting.stages.decide import decide
+from generator.drafting.stages.review import measure, review
+from generator.drafting.tribunal import Brief
+from generator.drafting.tribunal.rules import RulesTribunal
+from generator.inputs.settings import PolicySettings, ReviewSettings
+from generator.publishing.ledger import Summary
+from generator.publishing.render import escape
+from generator.publishing.render.formats import claims_line
+from generator.publishing.render.markdown import (
     environment,
     render_draft,
     render_index,
     render_json,
     render_review_queue,
 )
-from generator.render.narrative import build_mode, methodology, models_used, uncertainties
-from generator.render.pdf import draft_html
-from generator.settings import PolicySettings, ReviewSettings
-from generator.stages.decide import decide
-from generator.stages.review import measure, review
-from generator.standing import Standing, changes_between, standing
-from generator.tribunal import Brief
-from generator.tribunal.rules import RulesTribunal
+from generator.publishing.render.narrative import (
+    build_mode,
+    methodology,
+    models_used,
+    uncertainties,
+)
+from generator.publishing.render.pdf import draft_html
+from generator.publishing.standing import Standing, changes_between, standing
 
 
 @pytest.mark.parametrize("text", ["a | b", "`x`", "*y*", "[l](u)", "<b>", "# h", "_u_", "\\"])

@@ -11,19 +11,19 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from generator.corpus import load_corpus
-from generator.http import ResponseCache, Service, ServiceError, Services
-from generator.models import Paper
-from generator.settings import ArxivSettings, SemanticScholarSettings, ServicesSettings
-from generator.sources.arxiv import ArxivSource
-from generator.sources.live import make_live_source
-from generator.sources.semantic_scholar import (
+from generator.drafting.corpus import load_corpus
+from generator.drafting.models import Paper
+from generator.drafting.sources.arxiv import ArxivSource
+from generator.drafting.sources.live import make_live_source
+from generator.drafting.sources.semantic_scholar import (
     FIELDS,
     SemanticScholarSource,
     parse_paper,
     parse_search,
     plain_query,
 )
+from generator.inputs.settings import ArxivSettings, SemanticScholarSettings, ServicesSettings
+from generator.machinery.http import ResponseCache, Service, ServiceError, Services
 
 from .fake_arxiv import install_fake_arxiv
 from .fake_faults import Recorder

@@ -1,4 +1,4 @@
-"""The settings file `sovereign.yml` (generator/settings.py)."""
+"""The settings file `sovereign.yml` (generator/inputs/settings.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from generator.settings import SETTINGS_FILE, Settings, SettingsError, load_settings
+from generator.inputs.settings import SETTINGS_FILE, Settings, SettingsError, load_settings
 
 
 def write(root: Path, text: str) -> None:

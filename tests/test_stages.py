@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import pytest
 
-from generator.corpus import load_corpus
-from generator.embedders import make_embedder
-from generator.models import (
+from generator.drafting.corpus import load_corpus
+from generator.drafting.embedders import make_embedder
+from generator.drafting.models import (
     Answer,
     AnswerVerdict,
     Claim,
@@ -33,7 +33,23 @@ from generator.models import (
     TribunalResult,
     Verification,
 )
-from generator.settings import (
+from generator.drafting.sources.local import LocalSource
+from generator.drafting.stages.decide import decide
+from generator.drafting.stages.extract import CLAIM_AT, SentenceRole, classify, extract, method
+from generator.drafting.stages.plan import keyphrases, plan, revision_plan
+from generator.drafting.stages.review import measure, review
+from generator.drafting.stages.search import search
+from generator.drafting.stages.select import SelectError, named_terms, select
+from generator.drafting.stages.verify import paper_sentences, verify
+from generator.drafting.textutil import split_sentences
+from generator.drafting.tribunal import Brief, Votes
+from generator.drafting.tribunal.rules import WEIGHTS, RulesTribunal
+from generator.drafting.verifier import make_encoder
+from generator.drafting.verifier.coverage import TermWeights
+from generator.drafting.verifier.relevance import Relevance, load_relevance
+from generator.drafting.verifier.scoring import Encoder
+from generator.drafting.verifier.stance import StanceVerdict
+from generator.inputs.settings import (
     ExtractSettings,
     PlanSettings,
     PolicySettings,
@@ -41,22 +57,6 @@ from generator.settings import (
     SelectSettings,
     VerifySettings,
 )
-from generator.sources.local import LocalSource
-from generator.stages.decide import decide
-from generator.stages.extract import CLAIM_AT, SentenceRole, classify, extract, method
-from generator.stages.plan import keyphrases, plan, revision_plan
-from generator.stages.review import measure, review
-from generator.stages.search import search
-from generator.stages.select import SelectError, named_terms, select
-from generator.stages.verify import paper_sentences, verify
-from generator.textutil import split_sentences
-from generator.tribunal import Brief, Votes
-from generator.tribunal.rules import WEIGHTS, RulesTribunal
-from generator.verifier import make_encoder
-from generator.verifier.coverage import TermWeights
-from generator.verifier.relevance import Relevance, load_relevance
-from generator.verifier.scoring import Encoder
-from generator.verifier.stance import StanceVerdict
 
 ANYEXPERTS = "2511.18314"
 SMOE_DROPOUT = "2303.01610"
@@ -448,7 +448,7 @@ def test_seeds_threshold_is_shown_not_used(retrieved: list[Paper], encoder: Enco
 def test_states_follow_evidence_strength_and_stance(
     retrieved: list[Paper], encoder: Encoder | None
 ) -> None:
-    from generator.verifier import load_weights
+    from generator.drafting.verifier import load_weights
 
     weights = load_weights().for_backend(VerifySettings().backend)
     claims = extract(retrieved[0], ExtractSettings()).claims

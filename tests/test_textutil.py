@@ -1,10 +1,10 @@
-"""Sentence splitting and title normalisation (generator/textutil.py)."""
+"""Sentence splitting and title normalisation (generator/drafting/textutil.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from generator.textutil import normalize_title, split_sentences
+from generator.drafting.textutil import normalize_title, split_sentences
 
 
 @pytest.mark.parametrize(

@@ -11,18 +11,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pytest_httpserver import HTTPServer
 
-from generator.http import ServiceError, Services
-from generator.llm import LlmClient, LlmError, prompt_version
-from generator.llm.stance import LlmStanceJudge
-from generator.models import Claim, Paper, Verification
-from generator.settings import LlmSettings, ServicesSettings, VerifySettings
-from generator.stages.verify import paper_sentences, verify
-from generator.verifier import load_weights, make_encoder
-from generator.verifier.coverage import TermWeights, terms
-from generator.verifier.lexicon import anchors, negate, polarity
-from generator.verifier.scoring import Encoder, Similarities, choose, score, similarities
-from generator.verifier.stance import RulesStanceJudge, StanceVerdict, state_of
-from generator.verifier.weights import Thresholds
+from generator.drafting.llm import LlmClient, LlmError, prompt_version
+from generator.drafting.llm.stance import LlmStanceJudge
+from generator.drafting.models import Claim, Paper, Verification
+from generator.drafting.stages.verify import paper_sentences, verify
+from generator.drafting.verifier import load_weights, make_encoder
+from generator.drafting.verifier.coverage import TermWeights, terms
+from generator.drafting.verifier.lexicon import anchors, negate, polarity
+from generator.drafting.verifier.scoring import Encoder, Similarities, choose, score, similarities
+from generator.drafting.verifier.stance import RulesStanceJudge, StanceVerdict, state_of
+from generator.drafting.verifier.weights import Thresholds
+from generator.inputs.settings import LlmSettings, ServicesSettings, VerifySettings
+from generator.machinery.http import ServiceError, Services
 
 from .fake_llm import FakeLlm, register_fake_llm, valid
 

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data import EvalInputError, load_split
-from .metrics import LABELS, STATES
+from generator.evaluation.data import EvalInputError, load_split
+from generator.evaluation.metrics import LABELS, STATES
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from ..verifier.stance import StanceJudge
+    from generator.drafting.verifier.stance import StanceJudge
+    from generator.inputs.settings import Settings
 
 
 _ROWS = (
@@ -32,9 +32,9 @@ def _judge(settings: Settings, cache_root: Path) -> tuple[StanceJudge | None, An
     close afterwards."""
     if settings.stance_judge() != "llm":
         return None, None
-    from ..http import Services
-    from ..llm.client import LlmClient
-    from ..llm.stance import LlmStanceJudge
+    from generator.drafting.llm.client import LlmClient
+    from generator.drafting.llm.stance import LlmStanceJudge
+    from generator.machinery.http import Services
 
     services = Services(settings.services, cache_root / "http")
     return LlmStanceJudge(LlmClient(services.get("llm"), settings.services.llm)), services
@@ -99,8 +99,8 @@ def _table(report: dict[str, Any]) -> None:
 
 def run(args: Any, settings: Settings) -> int:
     """Body of `sovereign eval scifact`."""
-    from ..cli import EXIT_OK, EXIT_USAGE
-    from .scifact import evaluate, fit_weights
+    from generator.cli.common import EXIT_OK, EXIT_USAGE
+    from generator.evaluation.scifact import evaluate, fit_weights
 
     try:
         split = load_split(args.corpus, args.claims, args.qrels)

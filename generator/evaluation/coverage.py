@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ..yamlsrc import YamlError, read_yaml
-from .data import EvalInputError
+from generator.evaluation.data import EvalInputError
+from generator.inputs.yamlsrc import YamlError, read_yaml
 
 if TYPE_CHECKING:
-    from ..pipeline import Context
-    from ..settings import Settings
-    from ..verifier.relevance import RelevanceModel
+    from generator.drafting.pipeline import Context
+    from generator.drafting.verifier.relevance import RelevanceModel
+    from generator.inputs.settings import Settings
 
 Progress = Callable[[str, int, int], None]
 THRESHOLD = 0.5
@@ -58,7 +58,7 @@ class QuestionSet(_Strict):
 
 def load_question_set(path: Path, corpus_ids: set[str]) -> QuestionSet:
     """The set in `path`; errors name the file, line and field."""
-    from ..validation import problems_from
+    from generator.inputs.validation import problems_from
 
     try:
         loaded = read_yaml(path)
@@ -80,8 +80,8 @@ def load_question_set(path: Path, corpus_ids: set[str]) -> QuestionSet:
 
 def load_question_sets(paths: list[Path], settings: Settings) -> QuestionSet:
     """The sets in `paths` as one, checked against the configured corpus (EvalInputError)."""
-    from ..corpus import load_corpus
-    from ..settings import corpus_path
+    from generator.drafting.corpus import load_corpus
+    from generator.inputs.settings import corpus_path
 
     ids = {p.id for p in load_corpus(corpus_path(settings))}
     sets = [load_question_set(path, ids) for path in paths]
@@ -119,11 +119,11 @@ def measure_set(
     data: QuestionSet, ctx: Context, progress: Progress | None = None
 ) -> list[Measured]:
     """Run plan and search for every question and measure its kept and annotated papers."""
-    from ..corpus import load_corpus
-    from ..models import Question
-    from ..settings import corpus_path
-    from ..stages import plan, search
-    from ..verifier.relevance import measure
+    from generator.drafting.corpus import load_corpus
+    from generator.drafting.models import Question
+    from generator.drafting.stages import plan, search
+    from generator.drafting.verifier.relevance import measure
+    from generator.inputs.settings import corpus_path
 
     corpus = {p.id: p for p in load_corpus(corpus_path(ctx.settings))}
     items: list[tuple[str, bool, bool, tuple[str, ...]]] = [
@@ -166,7 +166,7 @@ def measure_set(
 
 def columns(features: tuple[str, ...]) -> list[int]:
     """Where each of `features` sits in a measured row."""
-    from ..verifier.relevance import FEATURES
+    from generator.drafting.verifier.relevance import FEATURES
 
     return [FEATURES.index(f) for f in features]
 
@@ -195,7 +195,7 @@ def _training(measured: list[Measured], cols: list[int]) -> tuple[np.ndarray, np
 
 def fit_model(measured: list[Measured], features: tuple[str, ...], c: float = 1.0) -> Any:
     """The logistic relevance model fitted on every measured question."""
-    from ..verifier.fit import _fit_linear
+    from generator.drafting.verifier.fit import _fit_linear
 
     rows, labels = _training(measured, columns(features))
     return _fit_linear(rows, labels, features, c)
@@ -317,7 +317,7 @@ def fit_file(measured: dict[str, list[Measured]], out: Path, source: str) -> dic
     """Fit one model per verify backend (on the set as that backend measures it), choose its
     threshold by cross-validation, and write relevance.json to `out`; returns the
     cross-validated figures written with it."""
-    from ..outputs import write_text
+    from generator.machinery.outputs import write_text
 
     backends, measured_cv, sizes = {}, {}, ""
     for backend, rows in measured.items():
@@ -368,11 +368,11 @@ def _table(report: dict[str, Any], title: str) -> None:
 
 def run(args: Any, settings: Settings) -> int:
     """Body of `sovereign eval coverage`."""
-    from ..cache import StageCache
-    from ..cli import EXIT_OK, EXIT_USAGE
-    from ..pipeline import Context
-    from ..verifier.relevance import load_relevance
-    from .command import _progress
+    from generator.cli.common import EXIT_OK, EXIT_USAGE
+    from generator.drafting.pipeline import Context
+    from generator.drafting.verifier.relevance import load_relevance
+    from generator.evaluation.command import _progress
+    from generator.machinery.cache import StageCache
 
     data = question_sets_or_none(args.questions, settings)
     if data is None:

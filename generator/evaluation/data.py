@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from ..models import Paper
+from generator.drafting.models import Paper
 
 Label = Literal["SUPPORT", "CONTRADICT", "NEI"]
 

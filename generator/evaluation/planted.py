@@ -22,8 +22,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from ..textutil import split_sentences
-from ..verifier.lexicon import negate
+from generator.drafting.textutil import split_sentences
+from generator.drafting.verifier.lexicon import negate
 
 MODES = ("faithful", "negate", "other", "numbers")
 PRAISE = {

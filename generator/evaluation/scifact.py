@@ -4,7 +4,7 @@ SciFact-format split.
 Retrieval is the local source (the configured ranker) over the split's corpus, claim as the
 query. Verification is `stages.verify.verify`, the function the pipeline calls, run for each
 claim against each abstract it cites, with the configured verify backend and stance judge.
-`fit_weights` refits the verifier's weights (generator/verifier/fit.py) on a split.
+`fit_weights` refits the verifier's weights (generator/drafting/verifier/fit.py) on a split.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..models import Claim, Paper
-from ..outputs import write_text
-from .data import Pair, Split, align
-from .metrics import Judged, ndcg_at, recall_at, verification_measures
+from generator.drafting.models import Claim, Paper
+from generator.evaluation.data import Pair, Split, align
+from generator.evaluation.metrics import Judged, ndcg_at, recall_at, verification_measures
+from generator.machinery.outputs import write_text
 
 if TYPE_CHECKING:
-    from ..settings import Settings
-    from ..verifier.coverage import TermWeights
-    from ..verifier.stance import StanceJudge
+    from generator.drafting.verifier.coverage import TermWeights
+    from generator.drafting.verifier.stance import StanceJudge
+    from generator.inputs.settings import Settings
 
 Progress = Callable[[str, int, int], None]  # phase, done, total
 
@@ -51,7 +51,7 @@ def _rationale(pair: Pair, ours: list[str]) -> frozenset[int]:
 
 def split_background(split: Split) -> TermWeights:
     """Term weights of the split's corpus: what is common in its field and what is specific."""
-    from ..verifier.coverage import TermWeights
+    from generator.drafting.verifier.coverage import TermWeights
 
     return TermWeights(f"{d.title} {' '.join(d.sentences)}" for d in split.docs.values())
 
@@ -63,10 +63,13 @@ def evaluate(
     judge: StanceJudge | None = None,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    """Every measure of the report, with wall time and peak memory."""
-    from ..sources.local import LocalSource
-    from ..stages.verify import paper_sentences, verify
-    from ..verifier import make_encoder
+    """Every measure of the report, with wall time and peak memory.
+
+    Long by design: each measure of the report in the order printed, inside one timer and
+    memory probe."""
+    from generator.drafting.sources.local import LocalSource
+    from generator.drafting.stages.verify import paper_sentences, verify
+    from generator.drafting.verifier import make_encoder
 
     started = time.perf_counter()
     tick = progress or (lambda phase, done, total: None)
@@ -144,10 +147,10 @@ def fit_weights(
 ) -> dict[str, Any]:
     """Refit the verifier on `split` for every backend; write the weights to `out` and return
     the cross-validated measures (held-out claims) that are stored with them."""
-    from ..stages.verify import paper_sentences
-    from ..verifier import fit as fitting
-    from ..verifier import make_encoder
-    from ..verifier.weights import Weights, dump
+    from generator.drafting.stages.verify import paper_sentences
+    from generator.drafting.verifier import fit as fitting
+    from generator.drafting.verifier import make_encoder
+    from generator.drafting.verifier.weights import Weights, dump
 
     tick = progress or (lambda phase, done, total: None)
     examples = []

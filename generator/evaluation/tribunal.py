@@ -31,12 +31,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .coverage import OnTopic, QuestionSet
+from generator.evaluation.coverage import OnTopic, QuestionSet
 
 if TYPE_CHECKING:
-    from ..models import Draft, Question
-    from ..settings import Settings
-    from .planted import PlantedLlm
+    from generator.drafting.models import Draft, Question
+    from generator.evaluation.planted import PlantedLlm
+    from generator.inputs.settings import Settings
 
 Progress = Callable[[str, int, int], None]
 DEFECTS = (
@@ -62,7 +62,7 @@ class Planted:
 
 def plan(data: QuestionSet, per_defect: int, corpus: dict[str, Any]) -> list[Planted]:
     """The drafts to build: `per_defect` of each defect and as many good ones."""
-    from ..models import Question
+    from generator.drafting.models import Question
 
     on = list(data.on_topic)
     n = min(per_defect, len(on))
@@ -139,10 +139,10 @@ def _corpus_without(source: Path, paper: str, folder: Path) -> Path:
 def build(item: Planted, settings: Settings, fake: PlantedLlm, folder: Path, n: int) -> Draft:
     """One draft, made by the pipeline against the planted endpoint: a stage cache of its own
     (nothing carries over between defects), the corpus indexes shared in `folder`."""
-    from ..cache import StageCache
-    from ..corpus import bundled_path
-    from ..pipeline import Context, run_question
-    from ..settings import corpus_path
+    from generator.drafting.corpus import bundled_path
+    from generator.drafting.pipeline import Context, run_question
+    from generator.inputs.settings import corpus_path
+    from generator.machinery.cache import StageCache
 
     source = corpus_path(settings) or bundled_path()
     corpus = _corpus_without(source, item.blank, folder) if item.blank else None
@@ -162,10 +162,10 @@ def evaluate(
 ) -> dict[str, Any]:
     """Build every planted and good draft; count what the policy approved and which gates
     caught what."""
-    from ..corpus import load_corpus
-    from ..pipeline import PipelineError
-    from ..settings import corpus_path
-    from .planted import PlantedLlm
+    from generator.drafting.corpus import load_corpus
+    from generator.drafting.pipeline import PipelineError
+    from generator.evaluation.planted import PlantedLlm
+    from generator.inputs.settings import corpus_path
 
     corpus = {p.id: p for p in load_corpus(corpus_path(settings))}
     items = plan(data, per_defect, corpus)
@@ -219,9 +219,9 @@ def evaluate(
 
 def run(args: Any, settings: Settings) -> int:
     """Body of `sovereign eval tribunal`."""
-    from ..cli import EXIT_OK, EXIT_USAGE
-    from .command import _progress
-    from .coverage import question_sets_or_none
+    from generator.cli.common import EXIT_OK, EXIT_USAGE
+    from generator.evaluation.command import _progress
+    from generator.evaluation.coverage import question_sets_or_none
 
     data = question_sets_or_none(args.questions, settings)
     if data is None:
