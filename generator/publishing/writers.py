@@ -432,9 +432,10 @@ def render_pdfs(
         from generator.publishing.render.pdf import draft_html, render_many
 
         pages = []
+        drawn = chart_store(root, settings)
         for job in todo:
             draft = job.entry.draft  # may reload the entry: sign what is rendered
-            charts = job.entry.charts(chart_store(root, settings))
+            charts = job.entry.charts(drawn)
             html = draft_html(draft, job.entry.standing, charts)
             pages.append((html, job.target))
         errors = render_many(pages, processes)
