@@ -3,6 +3,7 @@ served site without a build by hand, with each engine's own live-reloading serve
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import signal
@@ -63,16 +64,42 @@ def served(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Served]:
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
+            # as from a terminal: Ctrl-C interrupts it even when the tests run in the background
+            # (a background job inherits SIGINT ignored), and its own group can be cleaned up
+            preexec_fn=_sigint_as_in_a_terminal,
+            start_new_session=True,
         )
         try:
             yield project, f"http://127.0.0.1:{port}", log, server
         finally:
-            server.send_signal(signal.SIGINT)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            if server.poll() is None:
+                server.send_signal(signal.SIGINT)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    server.wait(timeout=30)
+            # nothing of it outlives the test, not even an engine server it left behind
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
+
+
+def _sigint_as_in_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def _stops(served: Served, sent: signal.Signals) -> None:
+    """Send `sent` to serve: it exits, and the engine's server stops listening too."""
+    _, origin, log, server = served
+    server.send_signal(sent)
+    server.wait(timeout=60)
+
+    def refused() -> bool:
+        try:
+            httpx.get(f"{origin}/index.html", timeout=2)
+        except httpx.ConnectError:
+            return True
+        return False
+
+    _until(refused, 30, "the engine's server stops", log)
 
 
 def test_an_edit_reaches_the_served_site(served: Served) -> None:
@@ -98,21 +125,12 @@ def test_an_edit_reaches_the_served_site(served: Served) -> None:
         log,
     )
     assert "questions/moe-serving-offloading.yaml" in log.read_text()
+    _stops(served, signal.SIGINT)  # Ctrl-C
 
 
 def test_a_terminated_serve_stops_the_engines_server(served: Served) -> None:
     """SIGTERM (a service manager, `kill`) stops the engine's server too: nothing is left
     listening on the port, or writing into the project."""
-    _, origin, log, server = served
+    _, origin, log, _ = served
     _until(lambda: httpx.get(f"{origin}/index.html", timeout=5).is_success, 300, "served", log)
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=60)
-
-    def refused() -> bool:
-        try:
-            httpx.get(f"{origin}/index.html", timeout=2)
-        except httpx.ConnectError:
-            return True
-        return False
-
-    _until(refused, 30, "the engine's server stops", log)
+    _stops(served, signal.SIGTERM)
